@@ -1,0 +1,149 @@
+/**
+ * The engine: loads the WebAssembly build that fits this host, starts the thread pool, and owns
+ * the memory that tensors live in.
+ */
+import { detectFeatures, type Features } from './features.js';
+import { OpError, formatShape } from './errors.js';
+import { ThreadPool } from './pool.js';
+import { Tensor, type TensorStorage } from './tensor.js';
+import { VARIANTS, type Glue, type Variant, type VariantName } from './variants.js';
+
+export interface EngineOptions {
+  /** Threads the kernels run on. Default: the host's cores. 1 starts no workers. */
+  threads?: number;
+  /** Force a build instead of choosing by feature detection. */
+  variant?: VariantName;
+  /** Stack size of each pool thread in bytes (a multiple of 64 KiB). Default: wasm-bindgen's. */
+  threadStackSize?: number;
+  /** Where warnings go (e.g. falling back to one thread). Default: console.warn. */
+  warn?: (message: string) => void;
+}
+
+type Kernels = Omit<Glue, 'default' | 'initSync'>;
+
+export class Engine implements TensorStorage {
+  private closed = false;
+
+  private constructor(
+    /** The build in use. */
+    readonly variant: Variant,
+    /** What the host supports. */
+    readonly features: Features,
+    /** The exported kernels (wasm-bindgen glue); only src/engine calls these. */
+    readonly kernels: Kernels,
+    readonly memory: WebAssembly.Memory,
+    private readonly pool: ThreadPool | null,
+  ) {}
+
+  static async create(options: EngineOptions = {}): Promise<Engine> {
+    const warn = options.warn ?? ((message: string) => console.warn(`senet-wasm: ${message}`));
+    const features = await detectFeatures();
+    const requested = options.threads ?? features.cores;
+    if (!Number.isInteger(requested) || requested < 1) {
+      throw new RangeError(`Engine.create: threads must be a positive integer, got ${requested}`);
+    }
+    const variant = chooseVariant(features, options.variant);
+    let threads = requested;
+    if (threads > 1 && !variant.threads) {
+      warn(
+        `running on 1 thread instead of ${threads}: ` +
+          (features.sharedMemory
+            ? `the '${variant.name}' build has no threads`
+            : 'shared WebAssembly memory is unavailable (a page must be cross-origin isolated: serve it with ' +
+              'Cross-Origin-Opener-Policy: same-origin and Cross-Origin-Embedder-Policy: require-corp)'),
+      );
+      threads = 1;
+    }
+
+    const module = await WebAssembly.compile(await readBytes(variant.wasmUrl()));
+    const glue = await variant.glue();
+    const exports = glue.initSync({ module, thread_stack_size: options.threadStackSize });
+    const memory = exports.memory;
+    let pool: ThreadPool | null = null;
+    if (threads > 1) {
+      pool = await ThreadPool.start({
+        variant: variant.name,
+        module,
+        memory,
+        threads,
+        threadStackSize: options.threadStackSize,
+        startRayon: (n) => glue.start_thread_pool(n),
+        stopRayon: () => glue.stop_thread_pool(),
+      });
+    }
+    return new Engine(variant, features, glue, memory, pool);
+  }
+
+  /** Threads the kernels run on. */
+  get threads(): number {
+    return this.kernels.thread_count();
+  }
+
+  /** A new tensor of the given shape, filled with `values` or with zeros. */
+  tensor(shape: readonly number[], values?: ArrayLike<number>): Tensor {
+    this.assertOpen('tensor');
+    for (const dim of shape) {
+      if (!Number.isInteger(dim) || dim < 0) throw new OpError('tensor', `bad shape ${formatShape(shape)}`);
+    }
+    const size = shape.reduce((a, b) => a * b, 1);
+    const tensor = new Tensor(this, this.kernels.alloc_f32(size), [...shape]);
+    if (values !== undefined) tensor.set(values);
+    return tensor;
+  }
+
+  freeF32(addr: number, length: number): void {
+    if (!this.closed) this.kernels.free_f32(addr, length);
+  }
+
+  /** Checks that `tensor` is live and belongs to this engine. */
+  check(op: string, tensor: Tensor): void {
+    this.assertOpen(op);
+    tensor.assertLive(op);
+    if (!tensor.ownedBy(this)) throw new OpError(op, `tensor ${formatShape(tensor.shape)} belongs to another engine`);
+  }
+
+  /**
+   * Stops the thread pool; the engine cannot be used afterwards. Resolves to the number of pool
+   * workers that did not exit by themselves and had to be terminated (normally 0).
+   */
+  async close(): Promise<number> {
+    if (this.closed) return 0;
+    this.closed = true;
+    return (await this.pool?.stop()) ?? 0;
+  }
+
+  private assertOpen(op: string): void {
+    if (this.closed) throw new OpError(op, 'the engine was closed');
+  }
+}
+
+function chooseVariant(features: Features, forced: VariantName | undefined): Variant {
+  if (!features.simd) {
+    throw new Error('senet-wasm needs WebAssembly SIMD (Node 16.4+, Chrome 91+, Firefox 89+, Safari 16.4+)');
+  }
+  if (forced !== undefined) {
+    const variant = VARIANTS[forced];
+    if (variant === undefined) throw new Error(`unknown variant '${forced}' (have: ${Object.keys(VARIANTS).join(', ')})`);
+    if (variant.relaxedSimd && !features.relaxedSimd) {
+      throw new Error(
+        `variant '${forced}' needs relaxed SIMD, which this host lacks (Node 20: run with --experimental-wasm-relaxed-simd)`,
+      );
+    }
+    if (variant.threads && !features.sharedMemory) {
+      throw new Error(`variant '${forced}' needs shared WebAssembly memory, which this host lacks`);
+    }
+    return variant;
+  }
+  if (!features.sharedMemory) return VARIANTS.simd;
+  return features.relaxedSimd ? VARIANTS['relaxed-threads'] : VARIANTS['simd-threads'];
+}
+
+async function readBytes(url: URL): Promise<BufferSource> {
+  if (url.protocol === 'file:') {
+    const { readFile } = await import('node:fs/promises');
+    return (await readFile(url)) as Uint8Array<ArrayBuffer>;
+  }
+  const response = await fetch(url);
+  if (!response.ok) throw new Error(`could not load ${url}: HTTP ${response.status}`);
+  return response.arrayBuffer();
+}
