@@ -12,8 +12,8 @@ interface WorkerPort {
   onMessage(listener: (message: { type: string; message?: string }) => void): void;
   /** Resolves when the worker has exited (or was terminated). */
   exited: Promise<void>;
-  /** Keeps the process alive until the worker exits (Node: undoes `unref()`). */
-  keepAlive(): void;
+  /** Whether the worker keeps a Node process alive (Node's `ref()`/`unref()`). */
+  keepAlive(alive: boolean): void;
   terminate(): void;
 }
 
@@ -47,6 +47,8 @@ export class ThreadPool {
     try {
       for (let i = 0; i < threads; i++) workers.push(await spawnWorker());
       await Promise.all(workers.map((worker, index) => handshake(worker, index, options, startTimeoutMs)));
+      // An idle pool must not keep the process alive if the program never stops it.
+      for (const worker of workers) worker.keepAlive(false);
     } catch (error) {
       for (const worker of workers) worker.terminate();
       throw error;
@@ -64,7 +66,7 @@ export class ThreadPool {
     let terminated = 0;
     await Promise.all(
       this.workers.map(async (worker) => {
-        worker.keepAlive();
+        worker.keepAlive(true);
         let timer: ReturnType<typeof setTimeout> | undefined;
         const timedOut = new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(true), timeoutMs)));
         if (await Promise.race([worker.exited.then(() => false), timedOut])) {
@@ -105,9 +107,9 @@ function handshake(worker: WorkerPort, index: number, options: PoolStart, timeou
 async function spawnWorker(): Promise<WorkerPort> {
   if (typeof process !== 'undefined' && process.versions?.node !== undefined) {
     const { Worker } = await import('node:worker_threads');
-    const worker = new Worker(new URL('./pool-worker.js', import.meta.url));
-    // An idle pool must not keep the process alive if the user never stops it.
-    worker.unref();
+    // pool-worker.js is plain JavaScript: it needs none of the parent's flags or loaders (and
+    // some, such as --input-type, make a worker fail to start).
+    const worker = new Worker(new URL('./pool-worker.js', import.meta.url), { execArgv: [] });
     const exited = new Promise<void>((resolve) => worker.once('exit', () => resolve()));
     return {
       post: (message) => worker.postMessage(message),
@@ -116,7 +118,8 @@ async function spawnWorker(): Promise<WorkerPort> {
         worker.on('error', (error) => listener({ type: 'error', message: error.message }));
       },
       exited,
-      keepAlive: () => worker.ref(),
+      // Listening for messages refs the worker again: unref after the listeners are attached.
+      keepAlive: (alive) => (alive ? worker.ref() : worker.unref()),
       terminate: () => void worker.terminate(),
     };
   }
