@@ -282,24 +282,32 @@ unsafe fn store_tile(
 }
 
 /// Packs `op(B)[pc..pc+kc, jc..jc+nc]` into `NR`-wide strips, each `kc x NR`, zero-padded.
+/// Strips are packed in parallel: with few row blocks, packing B serially would idle threads.
 fn pack_b(b: MatRef, pc: usize, kc: usize, jc: usize, nc: usize, out: &mut Vec<f32>) {
     let strips = nc.div_ceil(NR);
     out.resize(strips * kc * NR, 0.0);
-    for (s, strip) in out.chunks_exact_mut(kc * NR).enumerate() {
+    out.par_chunks_exact_mut(kc * NR).enumerate().for_each(|(s, strip)| {
         let j0 = jc + s * NR;
         let cols = NR.min(jc + nc - j0);
-        for (p, dst) in strip.chunks_exact_mut(NR).enumerate() {
-            if !b.transposed {
-                let row = (pc + p) * b.ld + j0;
-                dst[..cols].copy_from_slice(&b.data[row..row + cols]);
-            } else {
-                for (q, d) in dst[..cols].iter_mut().enumerate() {
-                    *d = b.at(pc + p, j0 + q);
+        if b.transposed {
+            // B is stored [n, k]: read each stored row contiguously, write one strip column.
+            if cols < NR {
+                strip.fill(0.0);
+            }
+            for q in 0..cols {
+                let row = &b.data[(j0 + q) * b.ld + pc..][..kc];
+                for (p, &v) in row.iter().enumerate() {
+                    strip[p * NR + q] = v;
                 }
             }
-            dst[cols..].fill(0.0);
+        } else {
+            for (p, dst) in strip.chunks_exact_mut(NR).enumerate() {
+                let row = (pc + p) * b.ld + j0;
+                dst[..cols].copy_from_slice(&b.data[row..row + cols]);
+                dst[cols..].fill(0.0);
+            }
         }
-    }
+    });
 }
 
 /// Packs `op(A)[ic..ic+mc, pc..pc+kc]` into `MR`-tall strips, each `kc x MR`, zero-padded.
