@@ -12,6 +12,7 @@
 //! Micro-kernel shapes follow V8's 16 SIMD registers: 4x8 (8 accumulators) with plain SIMD, 3x12
 //! (9 accumulators) with relaxed-SIMD fused multiply-add.
 
+use crate::scratch;
 use crate::threads::{self, SharedMut};
 use rayon::prelude::*;
 use std::cell::Cell;
@@ -213,7 +214,7 @@ fn gemm_blocked(
     // Split columns further when there are too few row blocks to keep every thread busy.
     let want_tasks = 4 * rayon::current_num_threads();
     let col_chunks_wanted = want_tasks.div_ceil(row_blocks).max(1);
-    with_scratch(&PACKED_B, |packed_b| {
+    scratch::lend(&PACKED_B, |packed_b| {
         for jc in (0..n).step_by(NC) {
             let nc = NC.min(n - jc);
             let strips = nc.div_ceil(NR);
@@ -229,7 +230,7 @@ fn gemm_blocked(
                     let (ic, mc) = (ib * mc, mc.min(m - ib * mc));
                     let first_strip = chunk * strips_per_chunk;
                     let last_strip = strips.min(first_strip + strips_per_chunk);
-                    with_scratch(&PACKED_A, |packed_a| {
+                    scratch::lend(&PACKED_A, |packed_a| {
                         pack_a(a, ic, mc, pc, kc, packed_a);
                         for s in first_strip..last_strip {
                             let b_strip = &packed_b[s * kc * NR..(s + 1) * kc * NR];
@@ -334,19 +335,6 @@ fn pack_a(a: MatRef, ic: usize, mc: usize, pc: usize, kc: usize, out: &mut Vec<f
 thread_local! {
     static PACKED_A: Cell<Vec<f32>> = const { Cell::new(Vec::new()) };
     static PACKED_B: Cell<Vec<f32>> = const { Cell::new(Vec::new()) };
-}
-
-/// Lends this thread's reusable buffer to `f`. The buffer is taken out while lent, so a nested
-/// call on the same thread (rayon may run another task while this one waits) gets a fresh one
-/// instead of aliasing it.
-fn with_scratch<R>(
-    slot: &'static std::thread::LocalKey<Cell<Vec<f32>>>,
-    f: impl FnOnce(&mut Vec<f32>) -> R,
-) -> R {
-    let mut buf = slot.with(|s| s.take());
-    let result = f(&mut buf);
-    slot.with(|s| s.set(buf));
-    result
 }
 
 #[cfg(test)]

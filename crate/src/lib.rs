@@ -4,7 +4,17 @@
 //! Buffers are passed as byte addresses into the module's (shared) memory, allocated with
 //! [`alloc_f32`]; the TypeScript engine (src/engine/) is the only caller and keeps handles.
 
+pub mod activation;
+pub mod api;
+pub mod batchnorm;
+pub mod conv;
 pub mod gemm;
+pub mod linear;
+pub mod loss;
+pub mod optim;
+pub mod pooling;
+pub mod se;
+pub mod scratch;
 pub mod threads;
 #[cfg(test)]
 mod test_support;

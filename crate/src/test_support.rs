@@ -26,3 +26,12 @@ impl Rng {
         (0..len).map(|_| self.next_f32()).collect()
     }
 }
+
+/// Asserts `|got - want| <= atol + rtol * |want|` elementwise, naming `what` and the index.
+pub fn assert_close(got: &[f32], want: &[f64], rtol: f64, atol: f64, what: &str) {
+    assert_eq!(got.len(), want.len(), "{what}: length {} != {}", got.len(), want.len());
+    for (i, (&g, &w)) in got.iter().zip(want).enumerate() {
+        let err = (g as f64 - w).abs();
+        assert!(err <= atol + rtol * w.abs(), "{what}[{i}] = {g}, want {w} (error {err:e})");
+    }
+}

@@ -1,0 +1,1 @@
+//! wasm-bindgen surface for activation.rs: to be written.

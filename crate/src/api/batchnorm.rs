@@ -1,0 +1,1 @@
+//! wasm-bindgen surface for batchnorm.rs: to be written.

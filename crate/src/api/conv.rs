@@ -1,0 +1,1 @@
+//! wasm-bindgen surface for conv.rs: to be written.

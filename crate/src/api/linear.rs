@@ -1,0 +1,1 @@
+//! wasm-bindgen surface for linear.rs: to be written.

@@ -1,0 +1,1 @@
+//! wasm-bindgen surface for loss.rs: to be written.

@@ -1,0 +1,1 @@
+//! wasm-bindgen surface for optim.rs: to be written.

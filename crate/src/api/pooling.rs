@@ -1,0 +1,1 @@
+//! wasm-bindgen surface for pooling.rs: to be written.

@@ -1,0 +1,1 @@
+//! wasm-bindgen surface for se.rs: to be written.

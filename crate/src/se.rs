@@ -1,0 +1,1 @@
+//! Kernel: to be written.
