@@ -5,7 +5,7 @@
 import { detectFeatures, type Features } from './features.js';
 import { OpError, formatShape } from './errors.js';
 import { ThreadPool } from './pool.js';
-import { Tensor, type TensorStorage } from './tensor.js';
+import { Tensor, type DType, type TensorStorage } from './tensor.js';
 import { VARIANTS, type Glue, type Variant, type VariantName } from './variants.js';
 
 export interface EngineOptions {
@@ -44,7 +44,13 @@ export class Engine implements TensorStorage {
     }
     const variant = chooseVariant(features, options.variant);
     let threads = requested;
-    if (threads > 1 && !variant.threads) {
+    if (threads > 1 && !features.node && typeof document !== 'undefined') {
+      warn(
+        `running on 1 thread instead of ${threads}: the main thread of a page may not wait for other threads; ` +
+          'create the engine in a Web Worker to use several',
+      );
+      threads = 1;
+    } else if (threads > 1 && !variant.threads) {
       warn(
         `running on 1 thread instead of ${threads}: ` +
           (features.sharedMemory
@@ -79,27 +85,38 @@ export class Engine implements TensorStorage {
     return this.kernels.thread_count();
   }
 
-  /** A new tensor of the given shape, filled with `values` or with zeros. */
+  /** A new float32 tensor of the given shape, filled with `values` or with zeros. */
   tensor(shape: readonly number[], values?: ArrayLike<number>): Tensor {
+    return this.allocate('f32', shape, values);
+  }
+
+  /** A new uint32 tensor (indices, labels) of the given shape, filled with `values` or zeros. */
+  indices(shape: readonly number[], values?: ArrayLike<number>): Tensor<'u32'> {
+    return this.allocate('u32', shape, values);
+  }
+
+  private allocate<D extends DType>(dtype: D, shape: readonly number[], values?: ArrayLike<number>): Tensor<D> {
     this.assertOpen('tensor');
     for (const dim of shape) {
       if (!Number.isInteger(dim) || dim < 0) throw new OpError('tensor', `bad shape ${formatShape(shape)}`);
     }
     const size = shape.reduce((a, b) => a * b, 1);
-    const tensor = new Tensor(this, this.kernels.alloc_f32(size), [...shape]);
+    // f32 and u32 are both 4-byte elements: one allocator serves both.
+    const tensor = new Tensor(this, this.kernels.alloc_f32(size), [...shape], dtype);
     if (values !== undefined) tensor.set(values);
     return tensor;
   }
 
-  freeF32(addr: number, length: number): void {
+  freeWords(addr: number, length: number): void {
     if (!this.closed) this.kernels.free_f32(addr, length);
   }
 
-  /** Checks that `tensor` is live and belongs to this engine. */
-  check(op: string, tensor: Tensor): void {
+  /** Checks that `tensor` is live, belongs to this engine and has the given dtype. */
+  check(op: string, tensor: Tensor<DType>, dtype: DType = 'f32'): void {
     this.assertOpen(op);
     tensor.assertLive(op);
     if (!tensor.ownedBy(this)) throw new OpError(op, `tensor ${formatShape(tensor.shape)} belongs to another engine`);
+    if (tensor.dtype !== dtype) throw new OpError(op, `tensor ${formatShape(tensor.shape)} is ${tensor.dtype}, expected ${dtype}`);
   }
 
   /**

@@ -1,16 +1,21 @@
 /**
- * A handle to a float32 tensor that lives in WebAssembly memory. Data stays there between
- * operations; `toArray()` and `set()` are the only copies across the JS boundary.
+ * A handle to a tensor that lives in WebAssembly memory: float32 data, or uint32 for indices and
+ * labels (both 4-byte elements). Data stays there between operations; `toArray()` and `set()`
+ * are the only copies across the JS boundary.
  */
 import { OpError, formatShape } from './errors.js';
+
+export type DType = 'f32' | 'u32';
+type ArrayOf<D extends DType> = D extends 'f32' ? Float32Array : Uint32Array;
 
 /** The part of the engine a tensor needs: the memory and the allocator. */
 export interface TensorStorage {
   readonly memory: WebAssembly.Memory;
-  freeF32(addr: number, length: number): void;
+  /** Frees `length` 4-byte elements at `addr`. */
+  freeWords(addr: number, length: number): void;
 }
 
-export class Tensor {
+export class Tensor<D extends DType = 'f32'> {
   readonly size: number;
   private live = true;
 
@@ -19,6 +24,7 @@ export class Tensor {
     /** Byte address of the first element in WebAssembly memory. */
     readonly addr: number,
     readonly shape: readonly number[],
+    readonly dtype: D,
   ) {
     this.size = shape.reduce((a, b) => a * b, 1);
   }
@@ -38,9 +44,9 @@ export class Tensor {
   }
 
   /** A copy of the data. */
-  toArray(): Float32Array {
+  toArray(): ArrayOf<D> {
     this.assertLive('toArray');
-    return this.view().slice();
+    return this.view().slice() as ArrayOf<D>;
   }
 
   /** Copies `values` (exactly `size` numbers) into the tensor. */
@@ -56,11 +62,12 @@ export class Tensor {
   free(): void {
     this.assertLive('free');
     this.live = false;
-    this.storage.freeF32(this.addr, this.size);
+    this.storage.freeWords(this.addr, this.size);
   }
 
   /** A view of the data in WebAssembly memory, valid until the memory next grows. */
-  private view(): Float32Array {
-    return new Float32Array(this.storage.memory.buffer, this.addr, this.size);
+  private view(): Float32Array | Uint32Array {
+    const buffer = this.storage.memory.buffer;
+    return this.dtype === 'f32' ? new Float32Array(buffer, this.addr, this.size) : new Uint32Array(buffer, this.addr, this.size);
   }
 }
