@@ -1,6 +1,75 @@
 /* @ts-self-types="./senet-relaxed-threads.d.ts" */
 
 /**
+ * One Adam (`decoupled = false`: L2 `grad += weight_decay * param`) or AdamW
+ * (`decoupled = true`: `param *= 1 - lr * weight_decay`) step, `step` counting from 1.
+ * params, grads, exp_avg, exp_avg_sq: `[n]` each, the same n; params, exp_avg and exp_avg_sq
+ * are updated in place (the states start zeroed), grads is only read.
+ * Fails, changing nothing, on a length mismatch, `step == 0`, or a hyper-parameter PyTorch
+ * rejects (negative lr / eps / weight_decay, beta outside [0, 1)).
+ * @param {number} params
+ * @param {number} params_len
+ * @param {number} grads
+ * @param {number} grads_len
+ * @param {number} exp_avg
+ * @param {number} exp_avg_len
+ * @param {number} exp_avg_sq
+ * @param {number} exp_avg_sq_len
+ * @param {number} step
+ * @param {number} lr
+ * @param {number} beta1
+ * @param {number} beta2
+ * @param {number} eps
+ * @param {number} weight_decay
+ * @param {boolean} decoupled
+ */
+export function adam_step(params, params_len, grads, grads_len, exp_avg, exp_avg_len, exp_avg_sq, exp_avg_sq_len, step, lr, beta1, beta2, eps, weight_decay, decoupled) {
+    const ret = wasm.adam_step(params, params_len, grads, grads_len, exp_avg, exp_avg_len, exp_avg_sq, exp_avg_sq_len, step, lr, beta1, beta2, eps, weight_decay, decoupled);
+    if (ret[1]) {
+        throw takeFromExternrefTable0(ret[0]);
+    }
+}
+
+/**
+ * Adaptive average pool to 1x1, backward: every element of plane `(n, c)` of `grad_input`
+ * (`[batch, channels, height, width]`, overwritten) is `grad_output[n, c] / (height · width)`.
+ * `grad_output`: `[batch, channels, 1, 1]`.
+ * @param {number} grad_output
+ * @param {number} grad_output_len
+ * @param {number} grad_input
+ * @param {number} grad_input_len
+ * @param {number} batch
+ * @param {number} channels
+ * @param {number} height
+ * @param {number} width
+ */
+export function adaptive_avg_pool2d_backward(grad_output, grad_output_len, grad_input, grad_input_len, batch, channels, height, width) {
+    const ret = wasm.adaptive_avg_pool2d_backward(grad_output, grad_output_len, grad_input, grad_input_len, batch, channels, height, width);
+    if (ret[1]) {
+        throw takeFromExternrefTable0(ret[0]);
+    }
+}
+
+/**
+ * Adaptive average pool to 1x1, forward: `output[n, c]` is the mean of plane `(n, c)`.
+ * `input`: `[batch, channels, height, width]`; `output`: `[batch, channels, 1, 1]`.
+ * @param {number} input
+ * @param {number} input_len
+ * @param {number} output
+ * @param {number} output_len
+ * @param {number} batch
+ * @param {number} channels
+ * @param {number} height
+ * @param {number} width
+ */
+export function adaptive_avg_pool2d_forward(input, input_len, output, output_len, batch, channels, height, width) {
+    const ret = wasm.adaptive_avg_pool2d_forward(input, input_len, output, output_len, batch, channels, height, width);
+    if (ret[1]) {
+        throw takeFromExternrefTable0(ret[0]);
+    }
+}
+
+/**
  * Allocates `len` f32s (zeroed, 16-byte aligned) and returns the byte address.
  * @param {number} len
  * @returns {number}
@@ -11,6 +80,285 @@ export function alloc_f32(len) {
         throw takeFromExternrefTable0(ret[1]);
     }
     return ret[0] >>> 0;
+}
+
+/**
+ * `indices[i] = argmax_j input[i][j]` (first maximum on ties, NaN counts as the maximum).
+ * input `[rows, cols]` with `cols >= 1`, indices `[rows]` u32 (overwritten).
+ * @param {number} input
+ * @param {number} input_len
+ * @param {number} indices
+ * @param {number} indices_len
+ * @param {number} rows
+ * @param {number} cols
+ */
+export function argmax_rows(input, input_len, indices, indices_len, rows, cols) {
+    const ret = wasm.argmax_rows(input, input_len, indices, indices_len, rows, cols);
+    if (ret[1]) {
+        throw takeFromExternrefTable0(ret[0]);
+    }
+}
+
+/**
+ * Training-mode backward. `grad_output`, `input`, `grad_input`: `[batch, channels, height,
+ * width]`; `weight`, `save_mean`, `save_invstd` (from [`batch_norm2d_forward_train`]),
+ * `grad_weight`, `grad_bias`: `[channels]`. Overwrites `grad_input`, `grad_weight` and
+ * `grad_bias`. With `relu` (the forward fused a ReLU), `output` is that forward's output
+ * `[batch, channels, height, width]`, used to mask `grad_output` where `output <= 0`; without
+ * `relu`, `output` is not read and `output_len` must be 0.
+ * @param {number} grad_output
+ * @param {number} grad_output_len
+ * @param {number} input
+ * @param {number} input_len
+ * @param {number} output
+ * @param {number} output_len
+ * @param {number} weight
+ * @param {number} weight_len
+ * @param {number} save_mean
+ * @param {number} save_mean_len
+ * @param {number} save_invstd
+ * @param {number} save_invstd_len
+ * @param {number} grad_input
+ * @param {number} grad_input_len
+ * @param {number} grad_weight
+ * @param {number} grad_weight_len
+ * @param {number} grad_bias
+ * @param {number} grad_bias_len
+ * @param {number} batch
+ * @param {number} channels
+ * @param {number} height
+ * @param {number} width
+ * @param {boolean} relu
+ */
+export function batch_norm2d_backward(grad_output, grad_output_len, input, input_len, output, output_len, weight, weight_len, save_mean, save_mean_len, save_invstd, save_invstd_len, grad_input, grad_input_len, grad_weight, grad_weight_len, grad_bias, grad_bias_len, batch, channels, height, width, relu) {
+    const ret = wasm.batch_norm2d_backward(grad_output, grad_output_len, input, input_len, output, output_len, weight, weight_len, save_mean, save_mean_len, save_invstd, save_invstd_len, grad_input, grad_input_len, grad_weight, grad_weight_len, grad_bias, grad_bias_len, batch, channels, height, width, relu);
+    if (ret[1]) {
+        throw takeFromExternrefTable0(ret[0]);
+    }
+}
+
+/**
+ * Evaluation-mode forward: `output = (input - running_mean) / sqrt(running_var + eps) · weight
+ * + bias`, then `max(·, 0)` with `relu`. `input`, `output`: `[batch, channels, height, width]`;
+ * `weight`, `bias`, `running_mean`, `running_var`: `[channels]` (read only).
+ * @param {number} input
+ * @param {number} input_len
+ * @param {number} weight
+ * @param {number} weight_len
+ * @param {number} bias
+ * @param {number} bias_len
+ * @param {number} running_mean
+ * @param {number} running_mean_len
+ * @param {number} running_var
+ * @param {number} running_var_len
+ * @param {number} output
+ * @param {number} output_len
+ * @param {number} batch
+ * @param {number} channels
+ * @param {number} height
+ * @param {number} width
+ * @param {number} eps
+ * @param {boolean} relu
+ */
+export function batch_norm2d_forward_eval(input, input_len, weight, weight_len, bias, bias_len, running_mean, running_mean_len, running_var, running_var_len, output, output_len, batch, channels, height, width, eps, relu) {
+    const ret = wasm.batch_norm2d_forward_eval(input, input_len, weight, weight_len, bias, bias_len, running_mean, running_mean_len, running_var, running_var_len, output, output_len, batch, channels, height, width, eps, relu);
+    if (ret[1]) {
+        throw takeFromExternrefTable0(ret[0]);
+    }
+}
+
+/**
+ * Training-mode forward. `input`, `output`: `[batch, channels, height, width]`; `weight`,
+ * `bias`, `running_mean`, `running_var`, `save_mean`, `save_invstd`: `[channels]`.
+ * Normalises with the batch statistics, updates `running_mean` / `running_var` in place
+ * (`(1 - momentum) · running + momentum · batch`, unbiased batch variance) and writes the batch
+ * mean and `1 / sqrt(var + eps)` to `save_mean` / `save_invstd` for
+ * [`batch_norm2d_backward`]. With `relu`, `output = max(bn(input), 0)`. Fails when a channel
+ * has a single value (`batch · height · width == 1`), like PyTorch.
+ * @param {number} input
+ * @param {number} input_len
+ * @param {number} weight
+ * @param {number} weight_len
+ * @param {number} bias
+ * @param {number} bias_len
+ * @param {number} running_mean
+ * @param {number} running_mean_len
+ * @param {number} running_var
+ * @param {number} running_var_len
+ * @param {number} save_mean
+ * @param {number} save_mean_len
+ * @param {number} save_invstd
+ * @param {number} save_invstd_len
+ * @param {number} output
+ * @param {number} output_len
+ * @param {number} batch
+ * @param {number} channels
+ * @param {number} height
+ * @param {number} width
+ * @param {number} momentum
+ * @param {number} eps
+ * @param {boolean} relu
+ */
+export function batch_norm2d_forward_train(input, input_len, weight, weight_len, bias, bias_len, running_mean, running_mean_len, running_var, running_var_len, save_mean, save_mean_len, save_invstd, save_invstd_len, output, output_len, batch, channels, height, width, momentum, eps, relu) {
+    const ret = wasm.batch_norm2d_forward_train(input, input_len, weight, weight_len, bias, bias_len, running_mean, running_mean_len, running_var, running_var_len, save_mean, save_mean_len, save_invstd, save_invstd_len, output, output_len, batch, channels, height, width, momentum, eps, relu);
+    if (ret[1]) {
+        throw takeFromExternrefTable0(ret[0]);
+    }
+}
+
+/**
+ * `output = conv2d(input, weight) + bias`.
+ * Buffers: input `[batch, in_channels, height, width]`, weight
+ * `[out_channels, in_channels, kernel_h, kernel_w]`, bias `[out_channels]` or `bias_len = 0`
+ * for no bias, output `[batch, out_channels, out_h, out_w]` (overwritten).
+ * @param {number} input
+ * @param {number} input_len
+ * @param {number} weight
+ * @param {number} weight_len
+ * @param {number} bias
+ * @param {number} bias_len
+ * @param {number} output
+ * @param {number} output_len
+ * @param {number} batch
+ * @param {number} in_channels
+ * @param {number} height
+ * @param {number} width
+ * @param {number} out_channels
+ * @param {number} kernel_h
+ * @param {number} kernel_w
+ * @param {number} stride_h
+ * @param {number} stride_w
+ * @param {number} pad_h
+ * @param {number} pad_w
+ */
+export function conv2d_forward(input, input_len, weight, weight_len, bias, bias_len, output, output_len, batch, in_channels, height, width, out_channels, kernel_h, kernel_w, stride_h, stride_w, pad_h, pad_w) {
+    const ret = wasm.conv2d_forward(input, input_len, weight, weight_len, bias, bias_len, output, output_len, batch, in_channels, height, width, out_channels, kernel_h, kernel_w, stride_h, stride_w, pad_h, pad_w);
+    if (ret[1]) {
+        throw takeFromExternrefTable0(ret[0]);
+    }
+}
+
+/**
+ * `grad_bias[c] = Σ grad_output[n, c, y, x]` over the batch and the output plane.
+ * Buffers: grad_output `[batch, out_channels, out_h, out_w]`, grad_bias `[out_channels]`
+ * (overwritten, not accumulated into).
+ * @param {number} grad_output
+ * @param {number} grad_output_len
+ * @param {number} grad_bias
+ * @param {number} grad_bias_len
+ * @param {number} batch
+ * @param {number} out_channels
+ * @param {number} out_h
+ * @param {number} out_w
+ */
+export function conv2d_grad_bias(grad_output, grad_output_len, grad_bias, grad_bias_len, batch, out_channels, out_h, out_w) {
+    const ret = wasm.conv2d_grad_bias(grad_output, grad_output_len, grad_bias, grad_bias_len, batch, out_channels, out_h, out_w);
+    if (ret[1]) {
+        throw takeFromExternrefTable0(ret[0]);
+    }
+}
+
+/**
+ * `grad_input = ∂L/∂input` from `grad_output = ∂L/∂output`.
+ * Buffers: grad_output `[batch, out_channels, out_h, out_w]`, weight
+ * `[out_channels, in_channels, kernel_h, kernel_w]`, grad_input
+ * `[batch, in_channels, height, width]` (overwritten).
+ * @param {number} grad_output
+ * @param {number} grad_output_len
+ * @param {number} weight
+ * @param {number} weight_len
+ * @param {number} grad_input
+ * @param {number} grad_input_len
+ * @param {number} batch
+ * @param {number} in_channels
+ * @param {number} height
+ * @param {number} width
+ * @param {number} out_channels
+ * @param {number} kernel_h
+ * @param {number} kernel_w
+ * @param {number} stride_h
+ * @param {number} stride_w
+ * @param {number} pad_h
+ * @param {number} pad_w
+ */
+export function conv2d_grad_input(grad_output, grad_output_len, weight, weight_len, grad_input, grad_input_len, batch, in_channels, height, width, out_channels, kernel_h, kernel_w, stride_h, stride_w, pad_h, pad_w) {
+    const ret = wasm.conv2d_grad_input(grad_output, grad_output_len, weight, weight_len, grad_input, grad_input_len, batch, in_channels, height, width, out_channels, kernel_h, kernel_w, stride_h, stride_w, pad_h, pad_w);
+    if (ret[1]) {
+        throw takeFromExternrefTable0(ret[0]);
+    }
+}
+
+/**
+ * `grad_weight = ∂L/∂weight`, summed over the batch.
+ * Buffers: input `[batch, in_channels, height, width]`, grad_output
+ * `[batch, out_channels, out_h, out_w]`, grad_weight `[out_channels, in_channels, kernel_h,
+ * kernel_w]` (overwritten, not accumulated into).
+ * @param {number} input
+ * @param {number} input_len
+ * @param {number} grad_output
+ * @param {number} grad_output_len
+ * @param {number} grad_weight
+ * @param {number} grad_weight_len
+ * @param {number} batch
+ * @param {number} in_channels
+ * @param {number} height
+ * @param {number} width
+ * @param {number} out_channels
+ * @param {number} kernel_h
+ * @param {number} kernel_w
+ * @param {number} stride_h
+ * @param {number} stride_w
+ * @param {number} pad_h
+ * @param {number} pad_w
+ */
+export function conv2d_grad_weight(input, input_len, grad_output, grad_output_len, grad_weight, grad_weight_len, batch, in_channels, height, width, out_channels, kernel_h, kernel_w, stride_h, stride_w, pad_h, pad_w) {
+    const ret = wasm.conv2d_grad_weight(input, input_len, grad_output, grad_output_len, grad_weight, grad_weight_len, batch, in_channels, height, width, out_channels, kernel_h, kernel_w, stride_h, stride_w, pad_h, pad_w);
+    if (ret[1]) {
+        throw takeFromExternrefTable0(ret[0]);
+    }
+}
+
+/**
+ * `grad_logits = (probs - onehot(labels)) / batch`, the gradient of the mean loss.
+ * probs `[batch, classes]` (from [`cross_entropy_forward`]), labels `[batch]` u32,
+ * grad_logits `[batch, classes]` (overwritten; may not alias probs).
+ * @param {number} probs
+ * @param {number} probs_len
+ * @param {number} labels
+ * @param {number} labels_len
+ * @param {number} grad_logits
+ * @param {number} grad_logits_len
+ * @param {number} batch
+ * @param {number} classes
+ */
+export function cross_entropy_backward(probs, probs_len, labels, labels_len, grad_logits, grad_logits_len, batch, classes) {
+    const ret = wasm.cross_entropy_backward(probs, probs_len, labels, labels_len, grad_logits, grad_logits_len, batch, classes);
+    if (ret[1]) {
+        throw takeFromExternrefTable0(ret[0]);
+    }
+}
+
+/**
+ * Returns the mean cross-entropy loss and writes the softmax probabilities for the backward.
+ * logits `[batch, classes]`, labels `[batch]` u32 class indices, probs `[batch, classes]`
+ * (overwritten). Fails if a label is `>= classes`, naming its index and value. An empty batch
+ * gives NaN, like PyTorch.
+ * @param {number} logits
+ * @param {number} logits_len
+ * @param {number} labels
+ * @param {number} labels_len
+ * @param {number} probs
+ * @param {number} probs_len
+ * @param {number} batch
+ * @param {number} classes
+ * @returns {number}
+ */
+export function cross_entropy_forward(logits, logits_len, labels, labels_len, probs, probs_len, batch, classes) {
+    const ret = wasm.cross_entropy_forward(logits, logits_len, labels, labels_len, probs, probs_len, batch, classes);
+    if (ret[2]) {
+        throw takeFromExternrefTable0(ret[1]);
+    }
+    return ret[0];
 }
 
 /**
@@ -53,10 +401,302 @@ export function gemm(trans_a, trans_b, m, n, k, a, a_len, lda, b, b_len, ldb, c,
 }
 
 /**
+ * `output = input · weight^T + bias`.
+ * input `[batch, in_features]`, weight `[out_features, in_features]`, bias `[out_features]`
+ * or `bias_len == 0` for no bias, output `[batch, out_features]` (overwritten).
+ * @param {number} input
+ * @param {number} input_len
+ * @param {number} weight
+ * @param {number} weight_len
+ * @param {number} bias
+ * @param {number} bias_len
+ * @param {number} output
+ * @param {number} output_len
+ * @param {number} batch
+ * @param {number} in_features
+ * @param {number} out_features
+ */
+export function linear_forward(input, input_len, weight, weight_len, bias, bias_len, output, output_len, batch, in_features, out_features) {
+    const ret = wasm.linear_forward(input, input_len, weight, weight_len, bias, bias_len, output, output_len, batch, in_features, out_features);
+    if (ret[1]) {
+        throw takeFromExternrefTable0(ret[0]);
+    }
+}
+
+/**
+ * `grad_input = grad_output · weight`.
+ * grad_output `[batch, out_features]`, weight `[out_features, in_features]`,
+ * grad_input `[batch, in_features]` (overwritten).
+ * @param {number} grad_output
+ * @param {number} grad_output_len
+ * @param {number} weight
+ * @param {number} weight_len
+ * @param {number} grad_input
+ * @param {number} grad_input_len
+ * @param {number} batch
+ * @param {number} in_features
+ * @param {number} out_features
+ */
+export function linear_grad_input(grad_output, grad_output_len, weight, weight_len, grad_input, grad_input_len, batch, in_features, out_features) {
+    const ret = wasm.linear_grad_input(grad_output, grad_output_len, weight, weight_len, grad_input, grad_input_len, batch, in_features, out_features);
+    if (ret[1]) {
+        throw takeFromExternrefTable0(ret[0]);
+    }
+}
+
+/**
+ * `grad_weight = grad_output^T · input` and `grad_bias = grad_output summed over the batch`,
+ * both overwritten. grad_output `[batch, out_features]`, input `[batch, in_features]`,
+ * grad_weight `[out_features, in_features]`, grad_bias `[out_features]` or
+ * `grad_bias_len == 0` when the layer has no bias.
+ * @param {number} grad_output
+ * @param {number} grad_output_len
+ * @param {number} input
+ * @param {number} input_len
+ * @param {number} grad_weight
+ * @param {number} grad_weight_len
+ * @param {number} grad_bias
+ * @param {number} grad_bias_len
+ * @param {number} batch
+ * @param {number} in_features
+ * @param {number} out_features
+ */
+export function linear_grad_weight(grad_output, grad_output_len, input, input_len, grad_weight, grad_weight_len, grad_bias, grad_bias_len, batch, in_features, out_features) {
+    const ret = wasm.linear_grad_weight(grad_output, grad_output_len, input, input_len, grad_weight, grad_weight_len, grad_bias, grad_bias_len, batch, in_features, out_features);
+    if (ret[1]) {
+        throw takeFromExternrefTable0(ret[0]);
+    }
+}
+
+/**
+ * Max-pool backward: `grad_input` (`[batch, channels, height, width]`, overwritten) receives
+ * each `grad_output` element (`[batch, channels, out_h, out_w]`) at its arg-max from `indices`
+ * (u32, `[batch, channels, out_h, out_w]`, from [`max_pool2d_forward`] with the same
+ * geometry); overlapping windows add up. Fails if an index lies outside its plane.
+ * @param {number} grad_output
+ * @param {number} grad_output_len
+ * @param {number} indices
+ * @param {number} indices_len
+ * @param {number} grad_input
+ * @param {number} grad_input_len
+ * @param {number} batch
+ * @param {number} channels
+ * @param {number} height
+ * @param {number} width
+ * @param {number} kernel_h
+ * @param {number} kernel_w
+ * @param {number} stride_h
+ * @param {number} stride_w
+ * @param {number} pad_h
+ * @param {number} pad_w
+ */
+export function max_pool2d_backward(grad_output, grad_output_len, indices, indices_len, grad_input, grad_input_len, batch, channels, height, width, kernel_h, kernel_w, stride_h, stride_w, pad_h, pad_w) {
+    const ret = wasm.max_pool2d_backward(grad_output, grad_output_len, indices, indices_len, grad_input, grad_input_len, batch, channels, height, width, kernel_h, kernel_w, stride_h, stride_w, pad_h, pad_w);
+    if (ret[1]) {
+        throw takeFromExternrefTable0(ret[0]);
+    }
+}
+
+/**
+ * Max-pool forward. `input`: `[batch, channels, height, width]`; `output` and `indices` (u32,
+ * 4-byte elements): `[batch, channels, out_h, out_w]` with `out = (in + 2·pad - kernel) /
+ * stride + 1` (floor). `indices` gets each output's arg-max `h·width + w` within its input
+ * plane (PyTorch's indices). Padding counts as -inf and must be at most half the kernel.
+ * @param {number} input
+ * @param {number} input_len
+ * @param {number} output
+ * @param {number} output_len
+ * @param {number} indices
+ * @param {number} indices_len
+ * @param {number} batch
+ * @param {number} channels
+ * @param {number} height
+ * @param {number} width
+ * @param {number} kernel_h
+ * @param {number} kernel_w
+ * @param {number} stride_h
+ * @param {number} stride_w
+ * @param {number} pad_h
+ * @param {number} pad_w
+ */
+export function max_pool2d_forward(input, input_len, output, output_len, indices, indices_len, batch, channels, height, width, kernel_h, kernel_w, stride_h, stride_w, pad_h, pad_w) {
+    const ret = wasm.max_pool2d_forward(input, input_len, output, output_len, indices, indices_len, batch, channels, height, width, kernel_h, kernel_w, stride_h, stride_w, pad_h, pad_w);
+    if (ret[1]) {
+        throw takeFromExternrefTable0(ret[0]);
+    }
+}
+
+/**
+ * ReLU backward: `grad_input = grad_output` where `output > 0`, else 0 (PyTorch's
+ * `threshold_backward` on the forward's output). `grad_output`, `output`, `grad_input`:
+ * `[len]`; `grad_input` may be `grad_output` (in place), never `output`.
+ * @param {number} grad_output
+ * @param {number} grad_output_len
+ * @param {number} output
+ * @param {number} output_len
+ * @param {number} grad_input
+ * @param {number} grad_input_len
+ */
+export function relu_backward(grad_output, grad_output_len, output, output_len, grad_input, grad_input_len) {
+    const ret = wasm.relu_backward(grad_output, grad_output_len, output, output_len, grad_input, grad_input_len);
+    if (ret[1]) {
+        throw takeFromExternrefTable0(ret[0]);
+    }
+}
+
+/**
+ * ReLU forward: `output = max(input, 0)`. `input`, `output`: `[len]`, any shape; `output` may
+ * be `input` (in place).
+ * @param {number} input
+ * @param {number} input_len
+ * @param {number} output
+ * @param {number} output_len
+ */
+export function relu_forward(input, input_len, output, output_len) {
+    const ret = wasm.relu_forward(input, input_len, output, output_len);
+    if (ret[1]) {
+        throw takeFromExternrefTable0(ret[0]);
+    }
+}
+
+/**
  * A pool worker's body: runs one pool thread until [`stop_thread_pool`].
  */
 export function run_pool_worker() {
     wasm.run_pool_worker();
+}
+
+/**
+ * The backward pass through the whole block. grad_output, input: `[batch, channels, height,
+ * width]` (input is the forward's); fc1 `[hidden_channels, channels, 1, 1]`, fc2 `[channels,
+ * hidden_channels, 1, 1]`; squeeze `[batch, channels]`, hidden `[batch, hidden_channels]`,
+ * gate `[batch, channels]` as saved by [`se_forward`]. Writes (overwrites, no accumulation)
+ * grad_input `[batch, channels, height, width]`, grad_fc1 `[hidden_channels, channels, 1, 1]`
+ * and grad_fc2 `[channels, hidden_channels, 1, 1]`.
+ * @param {number} grad_output
+ * @param {number} grad_output_len
+ * @param {number} input
+ * @param {number} input_len
+ * @param {number} fc1
+ * @param {number} fc1_len
+ * @param {number} fc2
+ * @param {number} fc2_len
+ * @param {number} squeeze
+ * @param {number} squeeze_len
+ * @param {number} hidden
+ * @param {number} hidden_len
+ * @param {number} gate
+ * @param {number} gate_len
+ * @param {number} grad_input
+ * @param {number} grad_input_len
+ * @param {number} grad_fc1
+ * @param {number} grad_fc1_len
+ * @param {number} grad_fc2
+ * @param {number} grad_fc2_len
+ * @param {number} batch
+ * @param {number} channels
+ * @param {number} hidden_channels
+ * @param {number} height
+ * @param {number} width
+ */
+export function se_backward(grad_output, grad_output_len, input, input_len, fc1, fc1_len, fc2, fc2_len, squeeze, squeeze_len, hidden, hidden_len, gate, gate_len, grad_input, grad_input_len, grad_fc1, grad_fc1_len, grad_fc2, grad_fc2_len, batch, channels, hidden_channels, height, width) {
+    const ret = wasm.se_backward(grad_output, grad_output_len, input, input_len, fc1, fc1_len, fc2, fc2_len, squeeze, squeeze_len, hidden, hidden_len, gate, gate_len, grad_input, grad_input_len, grad_fc1, grad_fc1_len, grad_fc2, grad_fc2_len, batch, channels, hidden_channels, height, width);
+    if (ret[1]) {
+        throw takeFromExternrefTable0(ret[0]);
+    }
+}
+
+/**
+ * The forward pass. input `[batch, channels, height, width]`; fc1 `[hidden_channels,
+ * channels, 1, 1]`; fc2 `[channels, hidden_channels, 1, 1]`; saved for the backward
+ * (overwritten): squeeze `[batch, channels]` (plane means), hidden `[batch, hidden_channels]`
+ * (after the ReLU), gate `[batch, channels]` (after the sigmoid); output `[batch, channels,
+ * height, width]` (overwritten). `hidden_channels` is `channels / r` and must be at least 1.
+ * @param {number} input
+ * @param {number} input_len
+ * @param {number} fc1
+ * @param {number} fc1_len
+ * @param {number} fc2
+ * @param {number} fc2_len
+ * @param {number} squeeze
+ * @param {number} squeeze_len
+ * @param {number} hidden
+ * @param {number} hidden_len
+ * @param {number} gate
+ * @param {number} gate_len
+ * @param {number} output
+ * @param {number} output_len
+ * @param {number} batch
+ * @param {number} channels
+ * @param {number} hidden_channels
+ * @param {number} height
+ * @param {number} width
+ */
+export function se_forward(input, input_len, fc1, fc1_len, fc2, fc2_len, squeeze, squeeze_len, hidden, hidden_len, gate, gate_len, output, output_len, batch, channels, hidden_channels, height, width) {
+    const ret = wasm.se_forward(input, input_len, fc1, fc1_len, fc2, fc2_len, squeeze, squeeze_len, hidden, hidden_len, gate, gate_len, output, output_len, batch, channels, hidden_channels, height, width);
+    if (ret[1]) {
+        throw takeFromExternrefTable0(ret[0]);
+    }
+}
+
+/**
+ * One SGD step, `step` counting from 1 (step 1 initialises the momentum buffer to the
+ * gradient, as PyTorch does when the buffer is None).
+ * params, grads: `[n]`; momentum_buffer: `[n]` when `momentum != 0`, otherwise ignored
+ * (`momentum_buffer_len` may be 0). params and momentum_buffer are updated in place.
+ * Fails, changing nothing, on a length mismatch, `step == 0`, a negative lr / momentum /
+ * weight_decay, or Nesterov without momentum or with non-zero dampening.
+ * @param {number} params
+ * @param {number} params_len
+ * @param {number} grads
+ * @param {number} grads_len
+ * @param {number} momentum_buffer
+ * @param {number} momentum_buffer_len
+ * @param {number} step
+ * @param {number} lr
+ * @param {number} momentum
+ * @param {number} dampening
+ * @param {number} weight_decay
+ * @param {boolean} nesterov
+ */
+export function sgd_step(params, params_len, grads, grads_len, momentum_buffer, momentum_buffer_len, step, lr, momentum, dampening, weight_decay, nesterov) {
+    const ret = wasm.sgd_step(params, params_len, grads, grads_len, momentum_buffer, momentum_buffer_len, step, lr, momentum, dampening, weight_decay, nesterov);
+    if (ret[1]) {
+        throw takeFromExternrefTable0(ret[0]);
+    }
+}
+
+/**
+ * Sigmoid backward: `grad_input = grad_output * (1 - output) * output`, from the forward's
+ * output. `grad_output`, `output`, `grad_input`: `[len]`; `grad_input` may be `grad_output`
+ * (in place), never `output`.
+ * @param {number} grad_output
+ * @param {number} grad_output_len
+ * @param {number} output
+ * @param {number} output_len
+ * @param {number} grad_input
+ * @param {number} grad_input_len
+ */
+export function sigmoid_backward(grad_output, grad_output_len, output, output_len, grad_input, grad_input_len) {
+    const ret = wasm.sigmoid_backward(grad_output, grad_output_len, output, output_len, grad_input, grad_input_len);
+    if (ret[1]) {
+        throw takeFromExternrefTable0(ret[0]);
+    }
+}
+
+/**
+ * Sigmoid forward: `output = 1 / (1 + exp(-input))`. `input`, `output`: `[len]`, any shape;
+ * `output` may be `input` (in place).
+ * @param {number} input
+ * @param {number} input_len
+ * @param {number} output
+ * @param {number} output_len
+ */
+export function sigmoid_forward(input, input_len, output, output_len) {
+    const ret = wasm.sigmoid_forward(input, input_len, output, output_len);
+    if (ret[1]) {
+        throw takeFromExternrefTable0(ret[0]);
+    }
 }
 
 /**

@@ -1,1 +1,753 @@
-//! Kernel: to be written.
+//! 2-D convolution (PyTorch's `Conv2d`): forward, grad_input, grad_weight and grad_bias.
+//!
+//! Layout: NCHW f32 row-major; input `[N, Cin, H, W]`, weight `[Cout, Cin, kh, kw]`, bias
+//! `[Cout]`, output `[N, Cout, OH, OW]` with `OH = (H + 2·ph − kh) / sh + 1` (floor), likewise
+//! `OW`. Any kernel size, stride, zero padding and batch.
+//!
+//! Algorithm: im2col + [`gemm`]. With `K = Cin·kh·kw` and `P = OH·OW`, the images are processed
+//! in chunks of `nb` consecutive images whose column matrix `col[K, nb·P]` (row `(c, i, j)`,
+//! column `(n, oy, ox)`) is built in a scratch buffer, so that one GEMM covers the whole chunk:
+//! - forward:     `out[Cout, nb·P] = W[Cout, K] · col`, then scattered to NCHW with the bias;
+//! - grad_input:  `dcol[K, nb·P] = Wᵀ · dout[Cout, nb·P]`, then col2im (scatter-add);
+//! - grad_weight: `grad_weight[Cout, K] (+)= dout · colᵀ`, accumulated over the chunks.
+//!
+//! Why chunks: at the small spatial sizes of deep layers (4x4, 8x8) a per-image GEMM has only
+//! 16–64 columns, so packing `W` would cost as much as the multiply; batching images until the
+//! GEMM has about [`TARGET_COLUMNS`] columns makes it efficient, and the NCHW ⇄ `[C, nb·P]`
+//! copies that batching needs cost `1/K` of the GEMM. Large images use one image per chunk,
+//! which needs no copies: the GEMM reads and writes the NCHW image directly. A 1x1 stride-1
+//! unpadded convolution of one image needs no im2col either (the image `[Cin, H·W]` is its own
+//! column matrix). Chunks are bounded by [`SCRATCH_FLOATS`] and depend only on the shape, so
+//! results do not depend on the thread count.
+//!
+//! im2col and col2im work a whole output row at a time: the range of output columns whose input
+//! lies inside the image (see [`Span`]) is computed once per kernel tap, so the interior is
+//! copied without per-element bounds checks and only the padded border is zero-filled; with
+//! stride 1 (e.g. the 3x3 stride-1 padding-1 convolutions of SENet) a row is one contiguous copy.
+//!
+//! Every pass OVERWRITES its output (grad_weight and grad_bias included): nothing has to be
+//! zeroed beforehand, and gradients are not accumulated into existing values.
+
+use crate::gemm::{gemm, MatRef};
+use crate::scratch;
+use rayon::prelude::*;
+use std::cell::Cell;
+use std::ops::Range;
+
+/// GEMM width (columns, i.e. `nb·P`) a chunk of images aims for.
+const TARGET_COLUMNS: usize = 1024;
+/// Most floats a chunk's two scratch matrices (`[K, nb·P]` and `[Cout, nb·P]`) may hold
+/// together (16 MB), unless a single image needs more.
+const SCRATCH_FLOATS: usize = 4 << 20;
+/// Smallest amount of work (in floats) worth a separate rayon task in the copy loops.
+const MIN_TASK_FLOATS: usize = 4096;
+
+thread_local! {
+    /// The chunk's column matrix `col` / `dcol`, `[K, nb·P]`.
+    static COLUMNS: Cell<Vec<f32>> = const { Cell::new(Vec::new()) };
+    /// The chunk's output or grad_output in channel-major order, `[Cout, nb·P]`.
+    static CHANNEL_MAJOR: Cell<Vec<f32>> = const { Cell::new(Vec::new()) };
+}
+
+/// Shape and hyper-parameters of a 2-D convolution. Call [`Conv2dShape::validate`] before any
+/// other method: the sizes are only meaningful (and free of overflow) for a valid shape.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Conv2dShape {
+    pub batch: usize,
+    pub in_channels: usize,
+    pub height: usize,
+    pub width: usize,
+    pub out_channels: usize,
+    pub kernel_h: usize,
+    pub kernel_w: usize,
+    pub stride_h: usize,
+    pub stride_w: usize,
+    pub pad_h: usize,
+    pub pad_w: usize,
+}
+
+impl Conv2dShape {
+    /// Output height `(H + 2·ph − kh) / sh + 1`.
+    pub fn out_h(&self) -> usize {
+        (self.height + 2 * self.pad_h - self.kernel_h) / self.stride_h + 1
+    }
+
+    /// Output width `(W + 2·pw − kw) / sw + 1`.
+    pub fn out_w(&self) -> usize {
+        (self.width + 2 * self.pad_w - self.kernel_w) / self.stride_w + 1
+    }
+
+    /// `[N, Cin, H, W]`: input and grad_input.
+    pub fn input_shape(&self) -> [usize; 4] {
+        [self.batch, self.in_channels, self.height, self.width]
+    }
+
+    /// `[Cout, Cin, kh, kw]`: weight and grad_weight.
+    pub fn weight_shape(&self) -> [usize; 4] {
+        [self.out_channels, self.in_channels, self.kernel_h, self.kernel_w]
+    }
+
+    /// `[Cout]`: bias and grad_bias.
+    pub fn bias_shape(&self) -> [usize; 1] {
+        [self.out_channels]
+    }
+
+    /// `[N, Cout, OH, OW]`: output and grad_output.
+    pub fn output_shape(&self) -> [usize; 4] {
+        [self.batch, self.out_channels, self.out_h(), self.out_w()]
+    }
+
+    /// Checks that every size is at least 1, the padded input is at least as large as the
+    /// kernel, and every tensor's element count fits in `usize`. Errors name `op`.
+    pub fn validate(&self, op: &str) -> Result<(), String> {
+        let input = format_dims(&self.input_shape());
+        if [self.batch, self.in_channels, self.height, self.width, self.out_channels].contains(&0) {
+            return Err(format!(
+                "{op}: every size must be at least 1, got input {input} and {} output channels",
+                self.out_channels
+            ));
+        }
+        let (kh, kw) = (self.kernel_h, self.kernel_w);
+        if kh == 0 || kw == 0 {
+            return Err(format!("{op}: the kernel must be at least 1x1, got {kh}x{kw}"));
+        }
+        if self.stride_h == 0 || self.stride_w == 0 {
+            return Err(format!("{op}: the stride must be at least 1, got {}x{}", self.stride_h, self.stride_w));
+        }
+        let too_large = || format!("{op}: input {input} with kernel {kh}x{kw} is too large to address");
+        let padded_h = padded(self.height, self.pad_h).ok_or_else(too_large)?;
+        let padded_w = padded(self.width, self.pad_w).ok_or_else(too_large)?;
+        if padded_h < kh || padded_w < kw {
+            return Err(format!(
+                "{op}: input {input} is smaller than the kernel {kh}x{kw} with padding {}x{}",
+                self.pad_h, self.pad_w
+            ));
+        }
+        let [n, cin, h, w] = self.input_shape();
+        let (cout, out_h, out_w) = (self.out_channels, self.out_h(), self.out_w());
+        let sizes = [
+            vec![n, cin, h, w],
+            vec![cout, cin, kh, kw],
+            vec![n, cout, out_h, out_w],
+            // One image's column matrix [K, P].
+            vec![cin, kh, kw, out_h, out_w],
+        ];
+        if sizes.iter().all(|dims| checked_product(dims).is_some()) {
+            Ok(())
+        } else {
+            Err(too_large())
+        }
+    }
+
+    /// `K = Cin·kh·kw`: rows of the column matrix, columns of the weight matrix.
+    fn patch_len(&self) -> usize {
+        self.in_channels * self.kernel_h * self.kernel_w
+    }
+
+    /// `P = OH·OW`: output pixels per image and channel.
+    fn out_plane(&self) -> usize {
+        self.out_h() * self.out_w()
+    }
+
+    /// A 1x1, stride-1, unpadded convolution: an image `[Cin, H·W]` is its own column matrix.
+    fn is_pointwise(&self) -> bool {
+        (self.kernel_h, self.kernel_w, self.stride_h, self.stride_w, self.pad_h, self.pad_w) == (1, 1, 1, 1, 0, 0)
+    }
+
+    /// Images per chunk: enough for [`TARGET_COLUMNS`] GEMM columns, within [`SCRATCH_FLOATS`],
+    /// then evened out so that all chunks but the last have the same size.
+    fn images_per_chunk(&self) -> usize {
+        let p = self.out_plane();
+        let per_image = p.saturating_mul(self.patch_len().saturating_add(self.out_channels));
+        let most = TARGET_COLUMNS.div_ceil(p).min(SCRATCH_FLOATS / per_image).clamp(1, self.batch);
+        self.batch.div_ceil(self.batch.div_ceil(most))
+    }
+
+    /// `(first image, image count)` of each chunk, in order.
+    fn chunks(&self) -> impl Iterator<Item = (usize, usize)> {
+        let (batch, nb) = (self.batch, self.images_per_chunk());
+        (0..batch).step_by(nb).map(move |n0| (n0, nb.min(batch - n0)))
+    }
+}
+
+/// Checks a `grad_output` shape `[batch, channels, out_h, out_w]` for [`conv2d_grad_bias`]:
+/// every size at least 1 and the element count fits in `usize`. Errors name `op`.
+pub fn validate_grad_output(op: &str, shape: [usize; 4]) -> Result<(), String> {
+    let dims = format_dims(&shape);
+    if shape.contains(&0) {
+        return Err(format!("{op}: every size must be at least 1, got grad_output {dims}"));
+    }
+    checked_product(&shape).map(|_| ()).ok_or_else(|| format!("{op}: grad_output {dims} is too large to address"))
+}
+
+fn padded(len: usize, pad: usize) -> Option<usize> {
+    pad.checked_mul(2)?.checked_add(len)
+}
+
+fn checked_product(dims: &[usize]) -> Option<usize> {
+    dims.iter().try_fold(1usize, |acc, &d| acc.checked_mul(d))
+}
+
+fn format_dims(dims: &[usize]) -> String {
+    let dims: Vec<String> = dims.iter().map(|d| d.to_string()).collect();
+    format!("[{}]", dims.join(", "))
+}
+
+/// `output = conv(input, weight) + bias` (no bias when `None`). Shapes as in [`Conv2dShape`];
+/// `output` is overwritten. The shape must be valid and every slice exactly its size.
+pub fn conv2d_forward(
+    s: &Conv2dShape,
+    input: &[f32],
+    weight: &[f32],
+    bias: Option<&[f32]>,
+    output: &mut [f32],
+) -> Result<(), String> {
+    let (k, p, cout) = (s.patch_len(), s.out_plane(), s.out_channels);
+    let (in_image, out_image) = (s.in_channels * s.height * s.width, cout * p);
+    let w = MatRef { data: weight, ld: k, transposed: false };
+    scratch::lend(&COLUMNS, |columns| {
+        scratch::lend(&CHANNEL_MAJOR, |channel_major| {
+            for (n0, nb) in s.chunks() {
+                let images = &input[n0 * in_image..(n0 + nb) * in_image];
+                let out = &mut output[n0 * out_image..(n0 + nb) * out_image];
+                let width = nb * p;
+                let col = MatRef { data: column_matrix(s, images, nb, columns), ld: width, transposed: false };
+                if nb == 1 {
+                    gemm(cout, width, k, w, col, out, width, false)?;
+                    if let Some(bias) = bias {
+                        add_bias(out, bias, p);
+                    }
+                } else {
+                    channel_major.resize(cout * width, 0.0);
+                    gemm(cout, width, k, w, col, channel_major, width, false)?;
+                    to_images(channel_major, nb, cout, p, bias, out);
+                }
+            }
+            Ok(())
+        })
+    })
+}
+
+/// `grad_input = ∂L/∂input` from `grad_output = ∂L/∂output` `[N, Cout, OH, OW]` and `weight`;
+/// `grad_input` `[N, Cin, H, W]` is overwritten.
+pub fn conv2d_grad_input(
+    s: &Conv2dShape,
+    grad_output: &[f32],
+    weight: &[f32],
+    grad_input: &mut [f32],
+) -> Result<(), String> {
+    let (k, p, cout) = (s.patch_len(), s.out_plane(), s.out_channels);
+    let (in_image, out_image) = (s.in_channels * s.height * s.width, cout * p);
+    let w_t = MatRef { data: weight, ld: k, transposed: true };
+    scratch::lend(&COLUMNS, |columns| {
+        scratch::lend(&CHANNEL_MAJOR, |channel_major| {
+            for (n0, nb) in s.chunks() {
+                let width = nb * p;
+                let grad_out = &grad_output[n0 * out_image..(n0 + nb) * out_image];
+                let grad_out = MatRef {
+                    data: to_channel_major(grad_out, nb, cout, p, channel_major),
+                    ld: width,
+                    transposed: false,
+                };
+                let grad_images = &mut grad_input[n0 * in_image..(n0 + nb) * in_image];
+                if nb == 1 && s.is_pointwise() {
+                    gemm(k, width, cout, w_t, grad_out, grad_images, width, false)?;
+                } else {
+                    columns.resize(k * width, 0.0);
+                    gemm(k, width, cout, w_t, grad_out, columns, width, false)?;
+                    col2im(s, columns, nb, grad_images);
+                }
+            }
+            Ok(())
+        })
+    })
+}
+
+/// `grad_weight = ∂L/∂weight` `[Cout, Cin, kh, kw]` from `input` and `grad_output`, summed over
+/// the batch. `grad_weight` is overwritten, not accumulated into.
+pub fn conv2d_grad_weight(
+    s: &Conv2dShape,
+    input: &[f32],
+    grad_output: &[f32],
+    grad_weight: &mut [f32],
+) -> Result<(), String> {
+    let (k, p, cout) = (s.patch_len(), s.out_plane(), s.out_channels);
+    let (in_image, out_image) = (s.in_channels * s.height * s.width, cout * p);
+    scratch::lend(&COLUMNS, |columns| {
+        scratch::lend(&CHANNEL_MAJOR, |channel_major| {
+            for (chunk, (n0, nb)) in s.chunks().enumerate() {
+                let width = nb * p;
+                let images = &input[n0 * in_image..(n0 + nb) * in_image];
+                let col_t = MatRef { data: column_matrix(s, images, nb, columns), ld: width, transposed: true };
+                let grad_out = &grad_output[n0 * out_image..(n0 + nb) * out_image];
+                let grad_out = MatRef {
+                    data: to_channel_major(grad_out, nb, cout, p, channel_major),
+                    ld: width,
+                    transposed: false,
+                };
+                gemm(cout, k, width, grad_out, col_t, grad_weight, k, chunk > 0)?;
+            }
+            Ok(())
+        })
+    })
+}
+
+/// `grad_bias[c] = Σ_{n, oy, ox} grad_output[n, c, oy, ox]` for `grad_output`
+/// `[batch, channels, plane]`; `grad_bias` `[channels]` is overwritten. Each channel is summed
+/// in a fixed order, so the result is the same for any thread count.
+pub fn conv2d_grad_bias(grad_output: &[f32], batch: usize, channels: usize, plane: usize, grad_bias: &mut [f32]) {
+    grad_bias.par_iter_mut().enumerate().for_each(|(c, g)| {
+        let total: f64 =
+            (0..batch).map(|n| plane_sum(&grad_output[(n * channels + c) * plane..][..plane]) as f64).sum();
+        *g = total as f32;
+    });
+}
+
+/// Sum of `x` in 8 interleaved partial sums (vectorisable, and in a fixed order).
+fn plane_sum(x: &[f32]) -> f32 {
+    let mut lanes = [0.0f32; 8];
+    let chunks = x.chunks_exact(8);
+    let rest: f32 = chunks.remainder().iter().sum();
+    for chunk in chunks {
+        for (l, v) in lanes.iter_mut().zip(chunk) {
+            *l += v;
+        }
+    }
+    lanes.iter().sum::<f32>() + rest
+}
+
+/// The column matrix `[K, nb·P]` of `nb` consecutive images `[nb, Cin, H, W]`: built in
+/// `buf`, except for one image of a pointwise convolution, which is its own column matrix.
+fn column_matrix<'a>(s: &Conv2dShape, images: &'a [f32], nb: usize, buf: &'a mut Vec<f32>) -> &'a [f32] {
+    if nb == 1 && s.is_pointwise() {
+        return images;
+    }
+    buf.resize(s.patch_len() * nb * s.out_plane(), 0.0);
+    im2col(s, images, nb, buf);
+    buf
+}
+
+/// The output positions along one axis whose input coordinate `o·stride + tap − pad` lies
+/// inside the input (`range`), and the input coordinate of the first of them (`first`).
+struct Span {
+    range: Range<usize>,
+    first: usize,
+}
+
+impl Span {
+    fn new(out_len: usize, in_len: usize, stride: usize, pad: usize, tap: usize) -> Span {
+        // o·stride + tap ≥ pad  and  o·stride < in_len + pad − tap.
+        let lo = pad.saturating_sub(tap).div_ceil(stride);
+        let hi = if in_len + pad > tap { (in_len + pad - tap).div_ceil(stride).min(out_len) } else { 0 };
+        let range = lo.min(hi)..hi;
+        let first = if range.is_empty() { 0 } else { lo * stride + tap - pad };
+        Span { range, first }
+    }
+}
+
+/// Fills `columns` `[K, nb·P]` from `images` `[nb, Cin, H, W]`: row `(c, i, j)`, column
+/// `(n, oy, ox)` holds `images[n, c, oy·sh + i − ph, ox·sw + j − pw]`, or 0 in the padding.
+/// Rows are filled in parallel.
+fn im2col(s: &Conv2dShape, images: &[f32], nb: usize, columns: &mut [f32]) {
+    let (out_h, out_w, p) = (s.out_h(), s.out_w(), s.out_plane());
+    let (taps, plane) = (s.kernel_h * s.kernel_w, s.height * s.width);
+    let row_len = nb * p;
+    columns.par_chunks_mut(row_len).with_min_len(MIN_TASK_FLOATS.div_ceil(row_len)).enumerate().for_each(|(r, row)| {
+        let (c, i, j) = (r / taps, r % taps / s.kernel_w, r % s.kernel_w);
+        let ys = Span::new(out_h, s.height, s.stride_h, s.pad_h, i);
+        let xs = Span::new(out_w, s.width, s.stride_w, s.pad_w, j);
+        for (n, dst) in row.chunks_exact_mut(p).enumerate() {
+            let src = &images[(n * s.in_channels + c) * plane..][..plane];
+            dst[..ys.range.start * out_w].fill(0.0);
+            dst[ys.range.end * out_w..].fill(0.0);
+            for (t, oy) in ys.range.clone().enumerate() {
+                let y = ys.first + t * s.stride_h;
+                gather_row(&src[y * s.width..][..s.width], &xs, s.stride_w, &mut dst[oy * out_w..][..out_w]);
+            }
+        }
+    });
+}
+
+/// One output row of im2col: `dst[ox] = src[xs.first + (ox − xs.range.start)·stride]` inside
+/// `xs.range`, 0 outside.
+fn gather_row(src: &[f32], xs: &Span, stride: usize, dst: &mut [f32]) {
+    let Range { start, end } = xs.range;
+    dst[..start].fill(0.0);
+    dst[end..].fill(0.0);
+    let inner = &mut dst[start..end];
+    if stride == 1 {
+        inner.copy_from_slice(&src[xs.first..xs.first + inner.len()]);
+    } else {
+        for (d, &v) in inner.iter_mut().zip(src[xs.first..].iter().step_by(stride)) {
+            *d = v;
+        }
+    }
+}
+
+/// The adjoint of [`im2col`]: `grad_images` `[nb, Cin, H, W]` = the sum of every `columns`
+/// `[K, nb·P]` entry into the input pixel it was read from (0 where none). Each `(n, c)` plane
+/// is one parallel task that adds its taps in a fixed order.
+fn col2im(s: &Conv2dShape, columns: &[f32], nb: usize, grad_images: &mut [f32]) {
+    let (out_h, out_w, p) = (s.out_h(), s.out_w(), s.out_plane());
+    let plane = s.height * s.width;
+    grad_images.par_chunks_mut(plane).with_min_len(MIN_TASK_FLOATS.div_ceil(plane)).enumerate().for_each(|(q, dst)| {
+        let (n, c) = (q / s.in_channels, q % s.in_channels);
+        dst.fill(0.0);
+        for i in 0..s.kernel_h {
+            let ys = Span::new(out_h, s.height, s.stride_h, s.pad_h, i);
+            for j in 0..s.kernel_w {
+                let xs = Span::new(out_w, s.width, s.stride_w, s.pad_w, j);
+                let row = (c * s.kernel_h + i) * s.kernel_w + j;
+                let src = &columns[row * nb * p + n * p..][..p];
+                for (t, oy) in ys.range.clone().enumerate() {
+                    let y = ys.first + t * s.stride_h;
+                    scatter_add_row(&src[oy * out_w..][..out_w], &xs, s.stride_w, &mut dst[y * s.width..][..s.width]);
+                }
+            }
+        }
+    });
+}
+
+/// The adjoint of [`gather_row`]: `dst[xs.first + (ox − xs.range.start)·stride] += src[ox]`
+/// inside `xs.range`.
+fn scatter_add_row(src: &[f32], xs: &Span, stride: usize, dst: &mut [f32]) {
+    let inner = &src[xs.range.clone()];
+    if stride == 1 {
+        for (d, v) in dst[xs.first..xs.first + inner.len()].iter_mut().zip(inner) {
+            *d += v;
+        }
+    } else {
+        for (d, v) in dst[xs.first..].iter_mut().step_by(stride).zip(inner) {
+            *d += v;
+        }
+    }
+}
+
+/// `images` `[nb, channels, p]` as the matrix `[channels, nb·p]` (row `c` holds channel `c`
+/// of each image in turn): built in `buf`, except for one image, which already is that matrix.
+fn to_channel_major<'a>(images: &'a [f32], nb: usize, channels: usize, p: usize, buf: &'a mut Vec<f32>) -> &'a [f32] {
+    if nb == 1 {
+        return images;
+    }
+    buf.resize(channels * nb * p, 0.0);
+    buf.par_chunks_mut(p).with_min_len(MIN_TASK_FLOATS.div_ceil(p)).enumerate().for_each(|(q, dst)| {
+        let (c, n) = (q / nb, q % nb);
+        dst.copy_from_slice(&images[(n * channels + c) * p..][..p]);
+    });
+    buf
+}
+
+/// The inverse of [`to_channel_major`], adding `bias[c]` to channel `c` when given:
+/// `images[n, c, :] = channel_major[c, n·p..(n+1)·p] + bias[c]`.
+fn to_images(channel_major: &[f32], nb: usize, channels: usize, p: usize, bias: Option<&[f32]>, images: &mut [f32]) {
+    images.par_chunks_mut(p).with_min_len(MIN_TASK_FLOATS.div_ceil(p)).enumerate().for_each(|(q, dst)| {
+        let (n, c) = (q / channels, q % channels);
+        let src = &channel_major[(c * nb + n) * p..][..p];
+        match bias {
+            Some(bias) => dst.iter_mut().zip(src).for_each(|(d, v)| *d = v + bias[c]),
+            None => dst.copy_from_slice(src),
+        }
+    });
+}
+
+/// `image[c, :] += bias[c]` for one image `[channels, p]`.
+fn add_bias(image: &mut [f32], bias: &[f32], p: usize) {
+    image.par_chunks_mut(p).with_min_len(MIN_TASK_FLOATS.div_ceil(p)).zip(bias).for_each(|(dst, &b)| {
+        dst.iter_mut().for_each(|d| *d += b);
+    });
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::test_support::{assert_close, Rng, POOL_LOCK};
+    use crate::threads;
+
+    #[allow(clippy::too_many_arguments)]
+    fn shape(
+        batch: usize,
+        cin: usize,
+        h: usize,
+        w: usize,
+        cout: usize,
+        k: (usize, usize),
+        stride: (usize, usize),
+        pad: (usize, usize),
+    ) -> Conv2dShape {
+        Conv2dShape {
+            batch,
+            in_channels: cin,
+            height: h,
+            width: w,
+            out_channels: cout,
+            kernel_h: k.0,
+            kernel_w: k.1,
+            stride_h: stride.0,
+            stride_w: stride.1,
+            pad_h: pad.0,
+            pad_w: pad.1,
+        }
+    }
+
+    fn len(dims: &[usize]) -> usize {
+        dims.iter().product()
+    }
+
+    /// Direct convolution in f64.
+    fn reference_forward(s: &Conv2dShape, x: &[f64], w: &[f64], b: Option<&[f64]>) -> Vec<f64> {
+        let (oh, ow) = (s.out_h(), s.out_w());
+        let mut out = vec![0.0; len(&s.output_shape())];
+        for n in 0..s.batch {
+            for co in 0..s.out_channels {
+                for oy in 0..oh {
+                    for ox in 0..ow {
+                        let mut acc = b.map_or(0.0, |b| b[co]);
+                        for ci in 0..s.in_channels {
+                            for i in 0..s.kernel_h {
+                                for j in 0..s.kernel_w {
+                                    let y = (oy * s.stride_h + i) as isize - s.pad_h as isize;
+                                    let xx = (ox * s.stride_w + j) as isize - s.pad_w as isize;
+                                    if y < 0 || xx < 0 || y >= s.height as isize || xx >= s.width as isize {
+                                        continue;
+                                    }
+                                    let xi = ((n * s.in_channels + ci) * s.height + y as usize) * s.width + xx as usize;
+                                    let wi = ((co * s.in_channels + ci) * s.kernel_h + i) * s.kernel_w + j;
+                                    acc += x[xi] * w[wi];
+                                }
+                            }
+                        }
+                        out[((n * s.out_channels + co) * oh + oy) * ow + ox] = acc;
+                    }
+                }
+            }
+        }
+        out
+    }
+
+    fn to_f64(v: &[f32]) -> Vec<f64> {
+        v.iter().map(|&x| x as f64).collect()
+    }
+
+    struct Data {
+        x: Vec<f32>,
+        w: Vec<f32>,
+        b: Option<Vec<f32>>,
+        r: Vec<f32>,
+    }
+
+    impl Data {
+        fn new(s: &Conv2dShape, with_bias: bool, rng: &mut Rng) -> Data {
+            Data {
+                x: rng.vec(len(&s.input_shape())),
+                w: rng.vec(len(&s.weight_shape())),
+                b: with_bias.then(|| rng.vec(s.out_channels)),
+                r: rng.vec(len(&s.output_shape())),
+            }
+        }
+    }
+
+    /// Every pass of the kernel; outputs start as NaN to check that they are overwritten.
+    struct Passes {
+        output: Vec<f32>,
+        grad_input: Vec<f32>,
+        grad_weight: Vec<f32>,
+        grad_bias: Vec<f32>,
+    }
+
+    fn run_passes(s: &Conv2dShape, d: &Data) -> Passes {
+        s.validate("test").unwrap();
+        let mut p = Passes {
+            output: vec![f32::NAN; len(&s.output_shape())],
+            grad_input: vec![f32::NAN; len(&s.input_shape())],
+            grad_weight: vec![f32::NAN; len(&s.weight_shape())],
+            grad_bias: vec![f32::NAN; s.out_channels],
+        };
+        threads::run(|| {
+            conv2d_forward(s, &d.x, &d.w, d.b.as_deref(), &mut p.output).unwrap();
+            conv2d_grad_input(s, &d.r, &d.w, &mut p.grad_input).unwrap();
+            conv2d_grad_weight(s, &d.x, &d.r, &mut p.grad_weight).unwrap();
+            conv2d_grad_bias(&d.r, s.batch, s.out_channels, s.out_plane(), &mut p.grad_bias);
+        });
+        p
+    }
+
+    /// At most about 80 indices of `0..n`, evenly spread, always including the last.
+    fn sample(n: usize) -> Vec<usize> {
+        let step = n.div_ceil(80).max(1);
+        let mut idx: Vec<usize> = (0..n).step_by(step).collect();
+        if idx.last() != Some(&(n - 1)) {
+            idx.push(n - 1);
+        }
+        idx
+    }
+
+    /// Central difference of L = Σ reference_forward · R with respect to element `i` of the
+    /// tensor `which` (0 input, 1 weight, 2 bias).
+    fn finite_difference(
+        s: &Conv2dShape,
+        params: &mut [Vec<f64>; 3],
+        has_bias: bool,
+        r: &[f64],
+        which: usize,
+        i: usize,
+    ) -> f64 {
+        let eps = 1e-3;
+        let loss = |params: &[Vec<f64>; 3]| -> f64 {
+            let b = has_bias.then_some(&params[2][..]);
+            reference_forward(s, &params[0], &params[1], b).iter().zip(r).map(|(o, r)| o * r).sum()
+        };
+        let orig = params[which][i];
+        params[which][i] = orig + eps;
+        let plus = loss(params);
+        params[which][i] = orig - eps;
+        let minus = loss(params);
+        params[which][i] = orig;
+        (plus - minus) / (2.0 * eps)
+    }
+
+    fn check_against_reference(s: Conv2dShape, with_bias: bool, seed: u64) {
+        let d = Data::new(&s, with_bias, &mut Rng::new(seed));
+        let got = run_passes(&s, &d);
+        let what = format!("{s:?}");
+        let b64 = d.b.as_deref().map(to_f64);
+        let want = reference_forward(&s, &to_f64(&d.x), &to_f64(&d.w), b64.as_deref());
+        assert_close(&got.output, &want, 1e-4, 1e-4, &format!("output of {what}"));
+
+        let r = to_f64(&d.r);
+        let mut params = [to_f64(&d.x), to_f64(&d.w), b64.clone().unwrap_or_default()];
+        let grads: [(&str, &[f32]); 3] =
+            [("grad_input", &got.grad_input), ("grad_weight", &got.grad_weight), ("grad_bias", &got.grad_bias)];
+        for (which, (name, grad)) in grads.into_iter().enumerate().take(if with_bias { 3 } else { 2 }) {
+            let idx = sample(grad.len());
+            let want: Vec<f64> =
+                idx.iter().map(|&i| finite_difference(&s, &mut params, with_bias, &r, which, i)).collect();
+            let got: Vec<f32> = idx.iter().map(|&i| grad[i]).collect();
+            assert_close(&got, &want, 1e-4, 1e-4, &format!("{name} (sampled) of {what}"));
+        }
+    }
+
+    #[test]
+    fn matches_finite_differences_of_a_f64_reference() {
+        // Kernels read the pool while they run: no other test may swap it meanwhile.
+        let _guard = POOL_LOCK.lock().unwrap();
+        let cases = [
+            // SENet's 3x3, stride 1, padding 1, on odd non-square inputs.
+            (shape(3, 3, 7, 5, 4, (3, 3), (1, 1), (1, 1)), true),
+            (shape(1, 5, 5, 7, 2, (3, 3), (1, 1), (1, 1)), true),
+            // Pointwise: one image (no im2col) and a batched chunk.
+            (shape(1, 5, 7, 5, 2, (1, 1), (1, 1), (0, 0)), true),
+            (shape(3, 5, 7, 5, 2, (1, 1), (1, 1), (0, 0)), true),
+            // Pointwise, one large image per chunk, two chunks.
+            (shape(2, 3, 33, 32, 4, (1, 1), (1, 1), (0, 0)), true),
+            // Non-square kernel, stride and padding, no bias.
+            (shape(3, 5, 7, 5, 2, (3, 2), (2, 1), (1, 0)), false),
+            (shape(1, 3, 7, 5, 4, (3, 2), (2, 1), (1, 0)), false),
+            (shape(1, 3, 9, 6, 4, (5, 5), (2, 2), (2, 2)), true),
+            (shape(3, 2, 7, 5, 3, (5, 5), (2, 2), (2, 2)), true),
+            // Padding wider than the kernel, stride larger than the kernel, a 1-pixel image.
+            (shape(2, 2, 5, 4, 3, (2, 2), (3, 3), (3, 2)), true),
+            (shape(2, 2, 1, 1, 3, (5, 5), (1, 2), (2, 2)), true),
+            (shape(2, 2, 1, 3, 3, (1, 3), (1, 1), (0, 0)), false),
+            // One large image per chunk (no copies), and uneven multi-image chunks [3, 2].
+            (shape(2, 2, 32, 32, 3, (3, 3), (1, 1), (1, 1)), true),
+            (shape(5, 2, 20, 15, 3, (3, 3), (1, 1), (1, 1)), true),
+        ];
+        for (i, (s, with_bias)) in cases.into_iter().enumerate() {
+            check_against_reference(s, with_bias, 100 + i as u64);
+        }
+    }
+
+    #[test]
+    fn chunks_cover_the_batch_in_even_gemm_sized_pieces() {
+        let chunks = |s: Conv2dShape| s.chunks().collect::<Vec<_>>();
+        assert_eq!(chunks(shape(5, 2, 20, 15, 3, (3, 3), (1, 1), (1, 1))), [(0, 3), (3, 2)]);
+        assert_eq!(chunks(shape(2, 2, 32, 32, 3, (3, 3), (1, 1), (1, 1))), [(0, 1), (1, 1)]);
+        // SENet's last conv, 512 -> 1024 at 4x4: about 16 MB of scratch per chunk, 3 chunks.
+        let last = shape(128, 512, 4, 4, 1024, (3, 3), (1, 1), (1, 1));
+        assert_eq!(chunks(last), [(0, 43), (43, 43), (86, 42)]);
+        const { assert!(43 * 16 * (512 * 9 + 1024) <= SCRATCH_FLOATS) };
+    }
+
+    #[test]
+    fn results_are_identical_for_1_and_2_threads() {
+        let _guard = POOL_LOCK.lock().unwrap();
+        for (s, with_bias) in [
+            (shape(5, 8, 20, 15, 16, (3, 3), (1, 1), (1, 1)), true),
+            (shape(3, 6, 9, 7, 10, (3, 2), (2, 1), (1, 0)), false),
+        ] {
+            let d = Data::new(&s, with_bias, &mut Rng::new(9));
+            threads::start_native_pool(1).unwrap();
+            let one = run_passes(&s, &d);
+            threads::start_native_pool(2).unwrap();
+            let two = run_passes(&s, &d);
+            threads::stop_pool();
+            assert_eq!(one.output, two.output, "output of {s:?}");
+            assert_eq!(one.grad_input, two.grad_input, "grad_input of {s:?}");
+            assert_eq!(one.grad_weight, two.grad_weight, "grad_weight of {s:?}");
+            assert_eq!(one.grad_bias, two.grad_bias, "grad_bias of {s:?}");
+        }
+    }
+
+    #[test]
+    fn output_size_is_floored_like_pytorch() {
+        let s = shape(1, 1, 7, 5, 1, (3, 2), (2, 2), (1, 0));
+        assert_eq!((s.out_h(), s.out_w()), (4, 2));
+        assert_eq!(s.output_shape(), [1, 1, 4, 2]);
+        let s = shape(2, 3, 32, 32, 64, (3, 3), (1, 1), (1, 1));
+        assert_eq!(s.output_shape(), [2, 64, 32, 32]);
+        assert_eq!((s.input_shape(), s.weight_shape(), s.bias_shape()), ([2, 3, 32, 32], [64, 3, 3, 3], [64]));
+    }
+
+    #[test]
+    fn validate_rejects_bad_shapes_naming_op_and_shapes() {
+        let ok = shape(1, 3, 2, 2, 4, (3, 3), (1, 1), (1, 1));
+        assert_eq!(ok.validate("op"), Ok(()));
+        let err = |s: Conv2dShape| s.validate("conv2d_forward").unwrap_err();
+        assert_eq!(
+            err(Conv2dShape { pad_h: 0, pad_w: 0, ..ok }),
+            "conv2d_forward: input [1, 3, 2, 2] is smaller than the kernel 3x3 with padding 0x0"
+        );
+        assert!(err(Conv2dShape { pad_w: 0, ..ok }).contains("smaller than the kernel 3x3 with padding 1x0"));
+        assert_eq!(err(Conv2dShape { stride_w: 0, ..ok }), "conv2d_forward: the stride must be at least 1, got 1x0");
+        assert_eq!(err(Conv2dShape { kernel_h: 0, ..ok }), "conv2d_forward: the kernel must be at least 1x1, got 0x3");
+        for zero in [
+            Conv2dShape { batch: 0, ..ok },
+            Conv2dShape { in_channels: 0, ..ok },
+            Conv2dShape { height: 0, ..ok },
+            Conv2dShape { width: 0, ..ok },
+            Conv2dShape { out_channels: 0, ..ok },
+        ] {
+            assert!(err(zero).starts_with("conv2d_forward: every size must be at least 1, got input ["), "{zero:?}");
+        }
+        let huge = usize::MAX / 2;
+        assert!(err(Conv2dShape { pad_h: huge, ..ok }).contains("too large"));
+        assert!(err(Conv2dShape { batch: huge, ..ok }).contains("too large"));
+        assert!(err(Conv2dShape { out_channels: huge, in_channels: 4, ..ok }).contains("too large"));
+    }
+
+    #[test]
+    fn validate_grad_output_rejects_empty_and_huge_shapes() {
+        assert_eq!(validate_grad_output("op", [1, 2, 3, 4]), Ok(()));
+        assert_eq!(
+            validate_grad_output("conv2d_grad_bias", [2, 0, 3, 4]),
+            Err("conv2d_grad_bias: every size must be at least 1, got grad_output [2, 0, 3, 4]".into())
+        );
+        let huge = usize::MAX / 2;
+        assert!(validate_grad_output("op", [huge, 4, 1, 1]).unwrap_err().contains("too large"));
+    }
+
+    #[test]
+    fn spans_cover_exactly_the_taps_inside_the_input() {
+        for (out_len, in_len, stride, pad, tap) in
+            [(5, 5, 1, 1, 0), (5, 5, 1, 1, 2), (2, 4, 3, 2, 0), (3, 1, 1, 2, 4), (1, 1, 2, 2, 0)]
+        {
+            let span = Span::new(out_len, in_len, stride, pad, tap);
+            let inside: Vec<usize> =
+                (0..out_len).filter(|&o| (o * stride + tap) >= pad && o * stride + tap - pad < in_len).collect();
+            assert_eq!(span.range.clone().collect::<Vec<_>>(), inside, "{out_len} {in_len} {stride} {pad} {tap}");
+            if let Some(&o) = inside.first() {
+                assert_eq!(span.first, o * stride + tap - pad);
+            }
+        }
+    }
+}

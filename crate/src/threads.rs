@@ -13,18 +13,29 @@
 //! and the JS side can free the thread's stack and let the worker exit.
 
 use rayon::{ThreadBuilder, ThreadPool, ThreadPoolBuilder};
+use std::cell::Cell;
 use std::collections::VecDeque;
 use std::sync::{Condvar, Mutex, RwLock};
 
 static POOL: RwLock<Option<ThreadPool>> = RwLock::new(None);
+
+thread_local! {
+    /// Set on the pool's own threads, where the pool is already installed.
+    static ON_POOL_THREAD: Cell<bool> = const { Cell::new(false) };
+}
 
 /// Thread builders waiting for a worker to run them.
 static PENDING: Mutex<VecDeque<ThreadBuilder>> = Mutex::new(VecDeque::new());
 static PENDING_READY: Condvar = Condvar::new();
 
 /// Runs `op` inside the current pool (all its threads take part), or on the calling thread alone
-/// when no pool was started.
+/// when no pool was started. Kernels nest (a conv calls gemm inside its own `run`): on a pool
+/// thread the pool is already installed, so a nested call runs `op` directly and never takes
+/// the pool lock a second time (a queued writer would otherwise deadlock it).
 pub fn run<R: Send>(op: impl FnOnce() -> R + Send) -> R {
+    if ON_POOL_THREAD.with(Cell::get) {
+        return op();
+    }
     let pool = POOL.read().unwrap_or_else(|e| e.into_inner());
     match pool.as_ref() {
         Some(pool) => pool.install(op),
@@ -49,6 +60,7 @@ fn replace_pool(pool: Option<ThreadPool>) {
 pub fn start_native_pool(num_threads: usize) -> Result<(), String> {
     let pool = ThreadPoolBuilder::new()
         .num_threads(num_threads)
+        .start_handler(|_| ON_POOL_THREAD.with(|f| f.set(true)))
         .build()
         .map_err(|e| format!("start_thread_pool({num_threads}): {e}"))?;
     replace_pool(Some(pool));
@@ -64,6 +76,7 @@ pub fn start_queued_pool(num_threads: usize) -> Result<(), String> {
     }
     let pool = ThreadPoolBuilder::new()
         .num_threads(num_threads)
+        .start_handler(|_| ON_POOL_THREAD.with(|f| f.set(true)))
         .spawn_handler(|thread| {
             PENDING.lock().unwrap_or_else(|e| e.into_inner()).push_back(thread);
             PENDING_READY.notify_one();

@@ -66,9 +66,15 @@ pub unsafe fn u32s<'a>(addr: usize, len: usize) -> &'a [u32] {
     std::slice::from_raw_parts(addr as *const u32, len)
 }
 
+/// Number of elements of `shape`, or None if it overflows (a huge shape must not wrap around
+/// to match a small buffer).
+pub fn element_count(shape: &[usize]) -> Option<usize> {
+    shape.iter().try_fold(1usize, |acc, &d| acc.checked_mul(d))
+}
+
 /// `"<op>: <what> has <got> elements, expected <expected> for shape [a, b, ...]"`.
 pub fn length_error(op: &str, what: &str, got: usize, shape: &[usize]) -> JsError {
-    let expected: usize = shape.iter().product();
+    let expected = element_count(shape).map_or_else(|| "more than fit in memory".to_string(), |n| n.to_string());
     JsError::new(&format!(
         "{op}: {what} has {got} elements, expected {expected} for shape {}",
         format_shape(shape)
@@ -77,7 +83,7 @@ pub fn length_error(op: &str, what: &str, got: usize, shape: &[usize]) -> JsErro
 
 /// Checks that buffer `what` of `op` has exactly the number of elements of `shape`.
 pub fn check_len(op: &str, what: &str, got: usize, shape: &[usize]) -> Result<(), JsError> {
-    if got == shape.iter().product::<usize>() {
+    if element_count(shape) == Some(got) {
         Ok(())
     } else {
         Err(length_error(op, what, got, shape))
