@@ -41,3 +41,20 @@ export function maxRelativeError(got: ArrayLike<number>, want: ArrayLike<number>
   }
   return worst;
 }
+
+/**
+ * Largest error of `got` against `want`, relative to each value's magnitude with a floor at the
+ * tensor's mean magnitude (so near-zero entries of a tensor do not demand absolute precision).
+ */
+export function relativeError(got: ArrayLike<number>, want: ArrayLike<number>): number {
+  if (got.length !== want.length) throw new Error(`length ${got.length} != ${want.length}`);
+  let scale = 0;
+  for (let i = 0; i < want.length; i++) scale += Math.abs(want[i]!);
+  scale = scale / Math.max(1, want.length) || 1;
+  let worst = 0;
+  for (let i = 0; i < got.length; i++) {
+    const err = Math.abs(got[i]! - want[i]!) / (Math.abs(want[i]!) + scale);
+    if (!(err <= worst)) worst = Number.isNaN(err) ? Infinity : err;
+  }
+  return worst;
+}

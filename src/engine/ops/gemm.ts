@@ -1,7 +1,7 @@
 /** Operations on tensors, each a thin checked call into one kernel. */
-import type { Engine } from './engine.js';
-import { OpError, formatShape } from './errors.js';
-import type { Tensor } from './tensor.js';
+import type { Engine } from '../engine.js';
+import { OpError, formatShape } from '../errors.js';
+import type { Tensor } from '../tensor.js';
 
 export interface MatmulOptions {
   /** Use A transposed (A is stored as [k, m]). */

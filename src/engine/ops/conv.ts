@@ -1,0 +1,78 @@
+/**
+ * conv2d over NCHW input with PyTorch's `[out, in, kh, kw]` weights: forward and the three
+ * gradients. Every pass overwrites its output.
+ */
+import type { Engine } from '../engine.js';
+import { OpError, formatShape } from '../errors.js';
+import type { Tensor } from '../tensor.js';
+import { buf, dims, expectShape, optionalBuf, runKernel } from './checks.js';
+
+export interface Conv2dOptions {
+  stride?: number | [number, number];
+  padding?: number | [number, number];
+}
+
+type Pair = [number, number];
+const pair = (v: number | Pair | undefined, fallback: number): Pair => (v === undefined ? [fallback, fallback] : typeof v === 'number' ? [v, v] : v);
+
+/** The kernel's shape arguments: batch, in_channels, height, width, out_channels, kh, kw, sh, sw, ph, pw. */
+type ConvArgs = [number, number, number, number, number, number, number, number, number, number, number];
+
+interface ConvGeometry {
+  args: ConvArgs;
+  outputShape: number[];
+}
+
+function geometry(engine: Engine, op: string, inputShape: readonly number[], weight: Tensor, options: Conv2dOptions): ConvGeometry {
+  if (inputShape.length !== 4) throw new OpError(op, `input must have 4 dimensions, got ${formatShape(inputShape)}`);
+  const [n, c, h, w] = inputShape as [number, number, number, number];
+  const [o, wc, kh, kw] = dims(engine, op, 'weight', weight, 4) as [number, number, number, number];
+  if (wc !== c) {
+    throw new OpError(op, `weight ${formatShape(weight.shape)} expects ${wc} input channels, input ${formatShape(inputShape)} has ${c}`);
+  }
+  const [sh, sw] = pair(options.stride, 1);
+  const [ph, pw] = pair(options.padding, 0);
+  if (!(sh >= 1 && sw >= 1)) throw new OpError(op, `stride must be at least 1, got ${sh}x${sw}`);
+  const outH = Math.floor((h + 2 * ph - kh) / sh) + 1;
+  const outW = Math.floor((w + 2 * pw - kw) / sw) + 1;
+  if (!(outH >= 1 && outW >= 1)) {
+    throw new OpError(op, `input ${formatShape(inputShape)} is smaller than the kernel ${kh}x${kw} with padding ${ph}x${pw}`);
+  }
+  return { args: [n, c, h, w, o, kh, kw, sh, sw, ph, pw], outputShape: [n, o, outH, outW] };
+}
+
+/** input `[N, C, H, W]`, weight `[O, C, kh, kw]`, bias `[O]` (optional) -> `[N, O, OH, OW]`. */
+export function conv2dForward(engine: Engine, input: Tensor, weight: Tensor, bias: Tensor | undefined, options: Conv2dOptions = {}): Tensor {
+  const op = 'conv2d_forward';
+  engine.check(op, input);
+  const { args, outputShape } = geometry(engine, op, input.shape, weight, options);
+  if (bias) expectShape(engine, op, 'bias', bias, [args[4]]);
+  const output = engine.tensor(outputShape);
+  runKernel(op, () => engine.kernels.conv2d_forward(...buf(input), ...buf(weight), ...optionalBuf(bias), ...buf(output), ...args));
+  return output;
+}
+
+export interface Conv2dGrads {
+  gradInput: Tensor;
+  gradWeight: Tensor;
+  gradBias?: Tensor;
+}
+
+/** Gradients of `conv2dForward` given grad_output `[N, O, OH, OW]`. */
+export function conv2dBackward(
+  engine: Engine, gradOutput: Tensor, input: Tensor, weight: Tensor, hasBias: boolean, options: Conv2dOptions = {},
+): Conv2dGrads {
+  const op = 'conv2d_backward';
+  engine.check(op, input);
+  const { args, outputShape } = geometry(engine, op, input.shape, weight, options);
+  expectShape(engine, op, 'grad_output', gradOutput, outputShape);
+  const gradInput = engine.tensor(input.shape);
+  const gradWeight = engine.tensor(weight.shape);
+  const gradBias = hasBias ? engine.tensor([args[4]]) : undefined;
+  runKernel(op, () => {
+    engine.kernels.conv2d_grad_input(...buf(gradOutput), ...buf(weight), ...buf(gradInput), ...args);
+    engine.kernels.conv2d_grad_weight(...buf(input), ...buf(gradOutput), ...buf(gradWeight), ...args);
+    if (gradBias) engine.kernels.conv2d_grad_bias(...buf(gradOutput), ...buf(gradBias), args[0], args[4], outputShape[2]!, outputShape[3]!);
+  });
+  return { gradInput, gradWeight, gradBias };
+}

@@ -1,0 +1,42 @@
+/** Fully connected layer: `output = input · weight^T + bias`, PyTorch's nn.Linear layout. */
+import type { Engine } from '../engine.js';
+import type { Tensor } from '../tensor.js';
+import { buf, dims, expectShape, optionalBuf, runKernel } from './checks.js';
+
+/** input `[N, in]`, weight `[out, in]`, bias `[out]` (optional) -> output `[N, out]`. */
+export function linearForward(engine: Engine, input: Tensor, weight: Tensor, bias?: Tensor): Tensor {
+  const op = 'linear_forward';
+  const [batch, inFeatures] = dims(engine, op, 'input', input, 2) as [number, number];
+  const [outFeatures] = dims(engine, op, 'weight', weight, 2) as [number, number];
+  expectShape(engine, op, 'weight', weight, [outFeatures, inFeatures]);
+  if (bias) expectShape(engine, op, 'bias', bias, [outFeatures]);
+  const output = engine.tensor([batch, outFeatures]);
+  runKernel(op, () =>
+    engine.kernels.linear_forward(...buf(input), ...buf(weight), ...optionalBuf(bias), ...buf(output), batch, inFeatures, outFeatures),
+  );
+  return output;
+}
+
+export interface LinearGrads {
+  gradInput: Tensor;
+  gradWeight: Tensor;
+  gradBias?: Tensor;
+}
+
+/** Gradients of `linearForward` given grad_output `[N, out]`. */
+export function linearBackward(engine: Engine, gradOutput: Tensor, input: Tensor, weight: Tensor, hasBias: boolean): LinearGrads {
+  const op = 'linear_backward';
+  const [batch, inFeatures] = dims(engine, op, 'input', input, 2) as [number, number];
+  const [outFeatures] = dims(engine, op, 'weight', weight, 2) as [number, number];
+  expectShape(engine, op, 'grad_output', gradOutput, [batch, outFeatures]);
+  const gradInput = engine.tensor([batch, inFeatures]);
+  const gradWeight = engine.tensor([outFeatures, inFeatures]);
+  const gradBias = hasBias ? engine.tensor([outFeatures]) : undefined;
+  runKernel(op, () => {
+    engine.kernels.linear_grad_input(...buf(gradOutput), ...buf(weight), ...buf(gradInput), batch, inFeatures, outFeatures);
+    engine.kernels.linear_grad_weight(
+      ...buf(gradOutput), ...buf(input), ...buf(gradWeight), ...optionalBuf(gradBias), batch, inFeatures, outFeatures,
+    );
+  });
+  return { gradInput, gradWeight, gradBias };
+}
