@@ -58,3 +58,15 @@ export function relativeError(got: ArrayLike<number>, want: ArrayLike<number>): 
   }
   return worst;
 }
+
+/** `||got - want|| / ||want||` (Euclidean norms): a whole-tensor error, robust to a few outliers. */
+export function normRelativeError(got: ArrayLike<number>, want: ArrayLike<number>): number {
+  if (got.length !== want.length) throw new Error(`length ${got.length} != ${want.length}`);
+  let diff = 0;
+  let norm = 0;
+  for (let i = 0; i < got.length; i++) {
+    diff += (got[i]! - want[i]!) ** 2;
+    norm += want[i]! ** 2;
+  }
+  return norm === 0 ? Math.sqrt(diff) : Math.sqrt(diff / norm);
+}

@@ -25,17 +25,37 @@ export class Tensor<D extends DType = 'f32'> {
     readonly addr: number,
     readonly shape: readonly number[],
     readonly dtype: D,
+    /** For a view: the tensor that owns the memory. */
+    private readonly base?: Tensor<D>,
   ) {
     this.size = shape.reduce((a, b) => a * b, 1);
   }
 
   get freed(): boolean {
-    return !this.live;
+    return !this.live || (this.base?.freed ?? false);
+  }
+
+  /** The tensor that owns this one's memory: itself, or the base of a view. */
+  get owner(): Tensor<D> {
+    return this.base ?? this;
+  }
+
+  /**
+   * A tensor of `shape` that shares this one's memory from element `offset` on (no copy).
+   * Freeing the view frees nothing; it is valid while this tensor is.
+   */
+  view(shape: readonly number[], offset = 0): Tensor<D> {
+    this.assertLive('view');
+    const size = shape.reduce((a, b) => a * b, 1);
+    if (!Number.isInteger(offset) || offset < 0 || offset + size > this.size || shape.some((d) => !Number.isInteger(d) || d < 0)) {
+      throw new OpError('view', `a view ${formatShape(shape)} at offset ${offset} does not fit in tensor ${formatShape(this.shape)}`);
+    }
+    return new Tensor(this.storage, this.addr + 4 * offset, [...shape], this.dtype, this.base ?? this);
   }
 
   /** Throws unless the tensor is still allocated. */
   assertLive(op: string): void {
-    if (!this.live) throw new OpError(op, `tensor ${formatShape(this.shape)} was already freed`);
+    if (this.freed) throw new OpError(op, `tensor ${formatShape(this.shape)} was already freed`);
   }
 
   /** Belongs to the given storage (tensors of another engine live in another memory). */
@@ -46,7 +66,7 @@ export class Tensor<D extends DType = 'f32'> {
   /** A copy of the data. */
   toArray(): ArrayOf<D> {
     this.assertLive('toArray');
-    return this.view().slice() as ArrayOf<D>;
+    return this.elements().slice() as ArrayOf<D>;
   }
 
   /** Copies `values` (exactly `size` numbers) into the tensor. */
@@ -55,18 +75,18 @@ export class Tensor<D extends DType = 'f32'> {
     if (values.length !== this.size) {
       throw new OpError('set', `tensor ${formatShape(this.shape)} holds ${this.size} values, got ${values.length}`);
     }
-    this.view().set(values);
+    this.elements().set(values);
     return this;
   }
 
   free(): void {
     this.assertLive('free');
     this.live = false;
-    this.storage.freeWords(this.addr, this.size);
+    if (this.base === undefined) this.storage.freeWords(this.addr, this.size);
   }
 
   /** A view of the data in WebAssembly memory, valid until the memory next grows. */
-  private view(): Float32Array | Uint32Array {
+  private elements(): Float32Array | Uint32Array {
     const buffer = this.storage.memory.buffer;
     return this.dtype === 'f32' ? new Float32Array(buffer, this.addr, this.size) : new Uint32Array(buffer, this.addr, this.size);
   }

@@ -6,7 +6,7 @@
  */
 import type { Engine } from '../engine.js';
 import type { Tensor } from '../tensor.js';
-import { buf, dims, expectShape, optionalBuf, runKernel } from './checks.js';
+import { buf, dims, expectShape, optionalBuf, outputTensor, runKernel } from './checks.js';
 
 export interface BatchNormParams {
   weight: Tensor;
@@ -75,10 +75,11 @@ export function batchNormForwardEval(engine: Engine, input: Tensor, p: BatchNorm
 
 /**
  * Training-mode gradients. With `relu`, `output` must be the fused forward's output (it masks
- * the gradient).
+ * the gradient). Parameter gradients go into `into` when given.
  */
 export function batchNormBackward(
   engine: Engine, gradOutput: Tensor, input: Tensor, output: Tensor | undefined, weight: Tensor, saved: BatchNormSaved, relu: boolean,
+  into: { gradWeight?: Tensor; gradBias?: Tensor } = {},
 ): { gradInput: Tensor; gradWeight: Tensor; gradBias: Tensor } {
   const op = 'batch_norm2d_backward';
   const [n, c, h, w] = dims(engine, op, 'input', input, 4) as [number, number, number, number];
@@ -89,8 +90,8 @@ export function batchNormBackward(
     expectShape(engine, op, 'output', output, input.shape);
   }
   const gradInput = engine.tensor(input.shape);
-  const gradWeight = engine.tensor([c]);
-  const gradBias = engine.tensor([c]);
+  const gradWeight = outputTensor(engine, op, 'grad_weight', into.gradWeight, [c]);
+  const gradBias = outputTensor(engine, op, 'grad_bias', into.gradBias, [c]);
   runKernel(op, () =>
     engine.kernels.batch_norm2d_backward(
       ...buf(gradOutput), ...buf(input), ...optionalBuf(relu && output), ...buf(weight),

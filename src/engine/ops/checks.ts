@@ -43,3 +43,10 @@ export function buf(tensor: Tensor<DType>): [number, number] {
 export function optionalBuf(tensor: Tensor<DType> | undefined | false): [number, number] {
   return tensor ? [tensor.addr, tensor.size] : [0, 0];
 }
+
+/** `into` (checked to be `shape`) or a new tensor of `shape`: where a pass writes a result. */
+export function outputTensor(engine: Engine, op: string, name: string, into: Tensor | undefined, shape: readonly number[]): Tensor {
+  if (into === undefined) return engine.tensor(shape);
+  expectShape(engine, op, name, into, shape);
+  return into;
+}

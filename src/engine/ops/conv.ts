@@ -5,7 +5,7 @@
 import type { Engine } from '../engine.js';
 import { OpError, formatShape } from '../errors.js';
 import type { Tensor } from '../tensor.js';
-import { buf, dims, expectShape, optionalBuf, runKernel } from './checks.js';
+import { buf, dims, expectShape, optionalBuf, outputTensor, runKernel } from './checks.js';
 
 export interface Conv2dOptions {
   stride?: number | [number, number];
@@ -58,17 +58,21 @@ export interface Conv2dGrads {
   gradBias?: Tensor;
 }
 
-/** Gradients of `conv2dForward` given grad_output `[N, O, OH, OW]`. */
+/**
+ * Gradients of `conv2dForward` given grad_output `[N, O, OH, OW]`. Parameter gradients are
+ * written into `into` when given (e.g. a model's gradient buffers), else into new tensors.
+ */
 export function conv2dBackward(
   engine: Engine, gradOutput: Tensor, input: Tensor, weight: Tensor, hasBias: boolean, options: Conv2dOptions = {},
+  into: Partial<Omit<Conv2dGrads, 'gradInput'>> = {},
 ): Conv2dGrads {
   const op = 'conv2d_backward';
   engine.check(op, input);
   const { args, outputShape } = geometry(engine, op, input.shape, weight, options);
   expectShape(engine, op, 'grad_output', gradOutput, outputShape);
   const gradInput = engine.tensor(input.shape);
-  const gradWeight = engine.tensor(weight.shape);
-  const gradBias = hasBias ? engine.tensor([args[4]]) : undefined;
+  const gradWeight = outputTensor(engine, op, 'grad_weight', into.gradWeight, weight.shape);
+  const gradBias = hasBias ? outputTensor(engine, op, 'grad_bias', into.gradBias, [args[4]]) : undefined;
   runKernel(op, () => {
     engine.kernels.conv2d_grad_input(...buf(gradOutput), ...buf(weight), ...buf(gradInput), ...args);
     engine.kernels.conv2d_grad_weight(...buf(input), ...buf(gradOutput), ...buf(gradWeight), ...args);

@@ -1,7 +1,7 @@
 /** Fully connected layer: `output = input · weight^T + bias`, PyTorch's nn.Linear layout. */
 import type { Engine } from '../engine.js';
 import type { Tensor } from '../tensor.js';
-import { buf, dims, expectShape, optionalBuf, runKernel } from './checks.js';
+import { buf, dims, expectShape, optionalBuf, outputTensor, runKernel } from './checks.js';
 
 /** input `[N, in]`, weight `[out, in]`, bias `[out]` (optional) -> output `[N, out]`. */
 export function linearForward(engine: Engine, input: Tensor, weight: Tensor, bias?: Tensor): Tensor {
@@ -23,15 +23,17 @@ export interface LinearGrads {
   gradBias?: Tensor;
 }
 
-/** Gradients of `linearForward` given grad_output `[N, out]`. */
-export function linearBackward(engine: Engine, gradOutput: Tensor, input: Tensor, weight: Tensor, hasBias: boolean): LinearGrads {
+/** Gradients of `linearForward` given grad_output `[N, out]`; parameter gradients go into `into` when given. */
+export function linearBackward(
+  engine: Engine, gradOutput: Tensor, input: Tensor, weight: Tensor, hasBias: boolean, into: Partial<Omit<LinearGrads, 'gradInput'>> = {},
+): LinearGrads {
   const op = 'linear_backward';
   const [batch, inFeatures] = dims(engine, op, 'input', input, 2) as [number, number];
   const [outFeatures] = dims(engine, op, 'weight', weight, 2) as [number, number];
   expectShape(engine, op, 'grad_output', gradOutput, [batch, outFeatures]);
   const gradInput = engine.tensor([batch, inFeatures]);
-  const gradWeight = engine.tensor([outFeatures, inFeatures]);
-  const gradBias = hasBias ? engine.tensor([outFeatures]) : undefined;
+  const gradWeight = outputTensor(engine, op, 'grad_weight', into.gradWeight, [outFeatures, inFeatures]);
+  const gradBias = hasBias ? outputTensor(engine, op, 'grad_bias', into.gradBias, [outFeatures]) : undefined;
   runKernel(op, () => {
     engine.kernels.linear_grad_input(...buf(gradOutput), ...buf(weight), ...buf(gradInput), batch, inFeatures, outFeatures);
     engine.kernels.linear_grad_weight(

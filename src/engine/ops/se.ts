@@ -5,7 +5,7 @@
  */
 import type { Engine } from '../engine.js';
 import type { Tensor } from '../tensor.js';
-import { buf, dims, expectShape, runKernel } from './checks.js';
+import { buf, dims, expectShape, outputTensor, runKernel } from './checks.js';
 
 /** What the forward keeps for the backward. */
 export interface SeSaved {
@@ -38,16 +38,18 @@ export function seForward(engine: Engine, input: Tensor, fc1: Tensor, fc2: Tenso
   return { output, saved };
 }
 
+/** Gradients through the whole block; weight gradients go into `into` when given. */
 export function seBackward(
   engine: Engine, gradOutput: Tensor, input: Tensor, fc1: Tensor, fc2: Tensor, saved: SeSaved,
+  into: { gradFc1?: Tensor; gradFc2?: Tensor } = {},
 ): { gradInput: Tensor; gradFc1: Tensor; gradFc2: Tensor } {
   const op = 'se_backward';
   const [batch, channels, height, width] = dims(engine, op, 'input', input, 4) as [number, number, number, number];
   const hidden = fc1.shape[0] ?? 0;
   expectShape(engine, op, 'grad_output', gradOutput, input.shape);
   const gradInput = engine.tensor(input.shape);
-  const gradFc1 = engine.tensor(fc1.shape);
-  const gradFc2 = engine.tensor(fc2.shape);
+  const gradFc1 = outputTensor(engine, op, 'grad_fc1', into.gradFc1, fc1.shape);
+  const gradFc2 = outputTensor(engine, op, 'grad_fc2', into.gradFc2, fc2.shape);
   runKernel(op, () =>
     engine.kernels.se_backward(
       ...buf(gradOutput), ...buf(input), ...buf(fc1), ...buf(fc2),
