@@ -1,59 +1,59 @@
 #!/usr/bin/env node
 /**
- * The `senet` command. Built only on the public API (src/index.ts).
+ * The `senet` command: train, eval and info. Exit codes: 0 success, 1 failure, 2 bad usage.
  */
-import { Engine } from '../index.js';
+import { parseArgs, type ParseArgsConfig } from 'node:util';
+import { UsageError } from './usage.js';
+import { runTrain, TRAIN_HELP, TRAIN_OPTIONS } from './train.js';
+import { runEval, EVAL_HELP, EVAL_OPTIONS } from './eval.js';
+import { runInfo, INFO_HELP, INFO_OPTIONS } from './info.js';
 
-const HELP = `senet: SENet on the CPU with WebAssembly
+const HELP = `senet: train and run SENet on the CPU with WebAssembly (SIMD + threads)
 
 Usage:
-  senet info [--threads N]   show the WebAssembly build, SIMD features and threads this host runs
-  senet --help               this help
+  senet train [options]   train the reference SENet (default: the seed recipe on CIFAR-10)
+  senet eval --weights W  test loss, accuracy, per-class accuracy and confusion matrix
+  senet info              the WebAssembly build, SIMD features and threads of this host
 
-Training (senet train) and evaluation come with the model and data pipeline.`;
+Run 'senet <command> --help' for a command's options.`;
 
-async function info(args: string[]): Promise<void> {
-  let threads: number | undefined;
-  for (let i = 0; i < args.length; i++) {
-    const arg = args[i];
-    if (arg === '--threads') {
-      const value = Number(args[++i]);
-      if (!Number.isInteger(value) || value < 1) throw new UsageError(`--threads needs a positive integer, got '${args[i] ?? ''}'`);
-      threads = value;
-    } else if (arg === '--help' || arg === '-h') {
-      console.log('senet info [--threads N]: show the WebAssembly build, SIMD features and thread count');
-      return;
-    } else {
-      throw new UsageError(`senet info: unknown argument '${arg}'`);
-    }
-  }
-  const engine = await Engine.create({ threads });
-  const { features } = engine;
-  console.log(`build:         senet-${engine.variant.name}`);
-  console.log(`SIMD:          ${features.simd ? 'yes' : 'no'}`);
-  console.log(`relaxed SIMD:  ${features.relaxedSimd ? 'yes' : 'no'}`);
-  console.log(`shared memory: ${features.sharedMemory ? 'yes' : 'no'}`);
-  console.log(`threads:       ${engine.threads} (cores: ${features.cores})`);
-  await engine.close();
+interface Command {
+  help: string;
+  options: NonNullable<ParseArgsConfig['options']>;
+  run: (values: Record<string, unknown>) => Promise<void>;
 }
 
-class UsageError extends Error {}
+const COMMANDS: Record<string, Command> = {
+  train: { help: TRAIN_HELP, options: TRAIN_OPTIONS, run: runTrain },
+  eval: { help: EVAL_HELP, options: EVAL_OPTIONS, run: runEval },
+  info: { help: INFO_HELP, options: INFO_OPTIONS, run: runInfo },
+};
 
-async function main(argv: string[]): Promise<number> {
-  const [command, ...rest] = argv;
-  if (command === undefined || command === '--help' || command === '-h' || command === 'help') {
+async function main(argv: string[]): Promise<void> {
+  const [name, ...rest] = argv;
+  if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
     console.log(HELP);
-    return 0;
+    return;
   }
-  if (command === 'info') {
-    await info(rest);
-    return 0;
+  const command = COMMANDS[name];
+  if (!command) throw new UsageError(`unknown command '${name}' (try senet --help)`);
+  let values: Record<string, unknown>;
+  try {
+    ({ values } = parseArgs({ args: rest, options: { ...command.options, help: { type: 'boolean', short: 'h' } }, strict: true, allowPositionals: false }));
+  } catch (error) {
+    throw new UsageError(`senet ${name}: ${error instanceof Error ? error.message : String(error)}`);
   }
-  throw new UsageError(`unknown command '${command}' (try senet --help)`);
+  if (values.help) {
+    console.log(command.help);
+    return;
+  }
+  await command.run(values);
 }
 
 main(process.argv.slice(2)).then(
-  (code) => (process.exitCode = code),
+  () => {
+    process.exitCode = 0;
+  },
   (error: unknown) => {
     console.error(`senet: ${error instanceof Error ? error.message : String(error)}`);
     process.exitCode = error instanceof UsageError ? 2 : 1;

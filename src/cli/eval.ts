@@ -1,0 +1,50 @@
+/** `senet eval`: test loss, accuracy, per-class accuracy and the confusion matrix, in eval mode. */
+import { readFileSync, writeFileSync } from 'node:fs';
+import { Engine } from '../engine/engine.js';
+import { DataLoader } from '../data/loader.js';
+import { SENet } from '../nn/models/senet.js';
+import { stateDictFromBytes } from '../train/checkpoint.js';
+import { evaluate } from '../train/step.js';
+import { loadData } from './data.js';
+import { positiveInt, UsageError } from './usage.js';
+
+export const EVAL_HELP = `senet eval --weights W.safetensors [options]: evaluate a state dict on the test set
+
+  --weights W.safetensors    the state dict (PyTorch keys; e.g. from senet train --save)
+  --data DIR|FILE|synthetic  as for senet train (default ./data)
+  --limit N                  only the first N test records
+  --batch-size N             default 256
+  --threads N                default: one per core
+  --output preds.json        write accuracy, perClass, confusion and every prediction with its logits`;
+
+export const EVAL_OPTIONS = {
+  weights: { type: 'string' }, data: { type: 'string' }, limit: { type: 'string' }, 'batch-size': { type: 'string' },
+  threads: { type: 'string' }, output: { type: 'string' },
+} as const;
+
+export async function runEval(v: Record<string, unknown>): Promise<void> {
+  if (typeof v.weights !== 'string') throw new UsageError('senet eval needs --weights W.safetensors');
+  const limit = v.limit === undefined ? undefined : positiveInt('limit', v.limit);
+  const batchSize = positiveInt('batch-size', v['batch-size'], 256);
+  const threads = v.threads === undefined ? undefined : positiveInt('threads', v.threads);
+  const weights = v.weights;
+  const { state } = stateDictFromBytes(readFileSync(weights), weights);
+  const { test } = await loadData(v.data as string | undefined, limit);
+  const engine = await Engine.create({ threads });
+  try {
+    const model = SENet.create(engine, { numClasses: test.classes.length });
+    model.loadStateDict(state);
+    const result = evaluate(engine, model, new DataLoader(test, { batchSize }), { keepPredictions: v.output !== undefined });
+    console.log(`test loss ${result.loss.toFixed(4)}, accuracy ${(100 * result.accuracy).toFixed(2)}% (${result.count} images)`);
+    result.perClass.forEach((acc, i) => console.log(`  ${test.classes[i]!.padEnd(12)} ${(100 * acc).toFixed(1)}%`));
+    console.log('confusion (rows: true class, columns: predicted):');
+    for (const row of result.confusion) console.log('  ' + row.map((n) => String(n).padStart(5)).join(''));
+    if (typeof v.output === 'string') {
+      const { accuracy, count, perClass, confusion, predictions } = result;
+      writeFileSync(v.output, JSON.stringify({ accuracy, count, perClass, confusion, predictions }) + '\n');
+      console.error(`predictions written to ${v.output}`);
+    }
+  } finally {
+    await engine.close();
+  }
+}

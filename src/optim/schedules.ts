@@ -1,0 +1,40 @@
+/**
+ * Learning-rate schedules, as functions of the optimizer step (0-based) and the run's length.
+ * They match torch.optim.lr_scheduler's curves: StepLR and CosineAnnealingLR stepped once per
+ * epoch, OneCycleLR stepped per batch (cosine annealing, pct_start 0.3, div_factor 25,
+ * final_div_factor 1e4).
+ */
+export type ScheduleName = 'constant' | 'step' | 'cosine' | 'one-cycle';
+export const SCHEDULES: readonly ScheduleName[] = ['constant', 'step', 'cosine', 'one-cycle'];
+
+export interface ScheduleContext {
+  /** The base (or, for one-cycle, the maximum) learning rate. */
+  lr: number;
+  stepsPerEpoch: number;
+  epochs: number;
+}
+
+export function learningRate(name: ScheduleName, step: number, ctx: ScheduleContext): number {
+  const { lr, stepsPerEpoch, epochs } = ctx;
+  const epoch = Math.floor(step / stepsPerEpoch);
+  switch (name) {
+    case 'constant':
+      return lr;
+    case 'step': {
+      // StepLR(step_size = max(1, epochs / 3), gamma 0.1)
+      const stepSize = Math.max(1, Math.floor(epochs / 3));
+      return lr * 0.1 ** Math.floor(epoch / stepSize);
+    }
+    case 'cosine':
+      // CosineAnnealingLR(T_max = epochs, eta_min 0)
+      return (lr * (1 + Math.cos((Math.PI * epoch) / epochs))) / 2;
+    case 'one-cycle': {
+      const total = stepsPerEpoch * epochs;
+      const up = 0.3 * total - 1;
+      const [initial, min] = [lr / 25, lr / 25 / 1e4];
+      const anneal = (from: number, to: number, pct: number) => to + ((from - to) * (1 + Math.cos(Math.PI * pct))) / 2;
+      if (step <= up) return anneal(initial, lr, up > 0 ? step / up : 1);
+      return anneal(lr, min, Math.min(1, (step - up) / (total - 1 - up)));
+    }
+  }
+}

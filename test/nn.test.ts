@@ -1,0 +1,42 @@
+/** The nn layer: eval mode against train mode, and module bookkeeping. */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Engine } from '../src/index.js';
+import { BatchNorm2d } from '../src/nn/layers/batchnorm.js';
+import { ReLU } from '../src/nn/layers/activation.js';
+import { Conv2d } from '../src/nn/layers/conv.js';
+import { SEBlock } from '../src/nn/layers/se.js';
+import { MaxPool2d } from '../src/nn/layers/pooling.js';
+import { Sequential } from '../src/nn/layers/sequential.js';
+import { ParameterStore } from '../src/nn/parameters.js';
+import { randomArray, relativeError } from './helpers.js';
+
+describe('nn layers', () => {
+  let engine: Engine;
+  beforeAll(async () => {
+    engine = await Engine.create({ threads: 2 });
+  });
+  afterAll(() => engine.close());
+
+  /**
+   * With momentum 1 the running statistics are exactly the last batch's (variance unbiased), so
+   * eval mode on that batch must equal train mode up to the M/(M-1) variance correction.
+   */
+  it.each([
+    ['BatchNorm2d', 6, (s: ParameterStore) => [new BatchNorm2d(s, 6, 1)]],
+    ['Conv-BN-ReLU-Pool-SE-BN-ReLU', 3, (s: ParameterStore) => [
+      new Conv2d(s, 3, 32, 3, { padding: 1 }), new BatchNorm2d(s, 32, 1), new ReLU(s.engine), new MaxPool2d(s.engine, 2),
+      new Conv2d(s, 32, 32, 3, { padding: 1 }), new SEBlock(s, 32, 16), new BatchNorm2d(s, 32, 1), new ReLU(s.engine),
+    ]],
+  ] as const)('%s: eval mode with the batch statistics equals train mode', (_name, channels, layers) => {
+    const store = new ParameterStore(engine, 3);
+    const model = new Sequential(engine, layers(store));
+    store.allocate();
+    const shape = [64, channels, 8, 8];
+    const x = engine.tensor(shape, randomArray(shape.reduce((a, b) => a * b), 11).map((v) => 3 * v + 1));
+    const trainOut = model.forward(x);
+    const trainValues = trainOut.toArray();
+    model.eval();
+    const evalValues = model.forward(x).toArray();
+    expect(relativeError(evalValues, trainValues)).toBeLessThan(5e-3);
+  });
+});
