@@ -1,7 +1,33 @@
 /** senet-wasm: the public API. */
 export { Engine, type EngineOptions } from './engine/engine.js';
-export { Tensor } from './engine/tensor.js';
+export { Tensor, type DType } from './engine/tensor.js';
 export { OpError } from './engine/errors.js';
-export { matmul, type MatmulOptions } from './engine/ops/index.js';
+export { matmul, type MatmulOptions } from './engine/ops/gemm.js';
 export type { Features } from './engine/features.js';
 export type { VariantName } from './engine/variants.js';
+
+export { Module, StateDictError, type StateValue } from './nn/module.js';
+export { Parameter, ParameterStore } from './nn/parameters.js';
+export { Rng } from './nn/init.js';
+export { Conv2d } from './nn/layers/conv.js';
+export { BatchNorm2d } from './nn/layers/batchnorm.js';
+export { ReLU } from './nn/layers/activation.js';
+export { MaxPool2d, AdaptiveAvgPool2d, Flatten } from './nn/layers/pooling.js';
+export { Linear } from './nn/layers/linear.js';
+export { SEBlock } from './nn/layers/se.js';
+export { Sequential } from './nn/layers/sequential.js';
+export { SENet, type SENetOptions } from './nn/models/senet.js';
+
+export { Optimizer, Adam, AdamW, SGD, type AdamOptions, type SgdOptions } from './optim/optimizers.js';
+export { learningRate, SCHEDULES, type ScheduleName } from './optim/schedules.js';
+
+export { DataLoader, AUGMENTS, type Augment, type Batch, type LabeledImages, type LoaderOptions } from './data/loader.js';
+export { ImageDataset, CIFAR10_CLASSES, loadCifar10, readCifar10Tar, parseCifarBatch } from './data/cifar10.js';
+export { syntheticImages, SYNTHETIC_CLASSES } from './data/synthetic.js';
+
+export { fit, type FitOptions, type FitResult, type BatchReport, type EpochReport } from './train/fit.js';
+export { trainStep, evaluate, NonFiniteLossError, type Evaluation } from './train/step.js';
+export {
+  stateDictToBytes, stateDictFromBytes, trainingCheckpoint, restoreTrainingCheckpoint, type TrainingProgress,
+} from './train/checkpoint.js';
+export { parseSafetensors, serializeSafetensors } from './train/safetensors.js';

@@ -2,7 +2,9 @@
 /**
  * The `senet` command: train, eval and info. Exit codes: 0 success, 1 failure, 2 bad usage.
  */
+import { setFlagsFromString } from 'node:v8';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
+import { detectFeatures } from '../engine/features.js';
 import { UsageError } from './usage.js';
 import { runTrain, TRAIN_HELP, TRAIN_OPTIONS } from './train.js';
 import { runEval, EVAL_HELP, EVAL_OPTIONS } from './eval.js';
@@ -29,7 +31,17 @@ const COMMANDS: Record<string, Command> = {
   info: { help: INFO_HELP, options: INFO_OPTIONS, run: runInfo },
 };
 
+/**
+ * Node 20's V8 compiles relaxed SIMD (fused multiply-add, about +15% on convolutions) only
+ * behind a flag that is on by default from Node 22. The flag is read when a module compiles,
+ * so the command (an application, unlike the library) turns it on before loading the engine.
+ */
+async function enableRelaxedSimd(): Promise<void> {
+  if (!(await detectFeatures()).relaxedSimd) setFlagsFromString('--experimental-wasm-relaxed-simd');
+}
+
 async function main(argv: string[]): Promise<void> {
+  await enableRelaxedSimd();
   const [name, ...rest] = argv;
   if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
     console.log(HELP);
@@ -41,7 +53,7 @@ async function main(argv: string[]): Promise<void> {
   try {
     ({ values } = parseArgs({ args: rest, options: { ...command.options, help: { type: 'boolean', short: 'h' } }, strict: true, allowPositionals: false }));
   } catch (error) {
-    throw new UsageError(`senet ${name}: ${error instanceof Error ? error.message : String(error)}`);
+    throw new UsageError(`${name}: ${error instanceof Error ? error.message : String(error)}`);
   }
   if (values.help) {
     console.log(command.help);

@@ -1,0 +1,83 @@
+/**
+ * The senet command, run as a user runs it (node dist/cli/main.js; npm test builds dist first):
+ * help, exit codes, training on the synthetic set with --save, evaluation with --output, and
+ * clear errors for bad flags, data and weights.
+ */
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+
+const CLI = fileURLToPath(new URL('../dist/cli/main.js', import.meta.url));
+
+function senet(args: string[], cwd?: string) {
+  const result = spawnSync(process.execPath, [CLI, ...args], { cwd, encoding: 'utf8', timeout: 120_000 });
+  return { code: result.status, stdout: result.stdout, stderr: result.stderr };
+}
+
+describe('senet CLI', () => {
+  it('prints help for every command and exits 0', () => {
+    expect(senet(['--help']).stdout).toContain('senet train [options]');
+    for (const command of ['train', 'eval', 'info']) {
+      const r = senet([command, '--help']);
+      expect(r.code, command).toBe(0);
+      expect(r.stdout, command).toContain(`senet ${command}`);
+    }
+  });
+
+  it('rejects bad usage with exit code 2 and a message naming the problem', () => {
+    const cases: [string[], string][] = [
+      [['fly'], "unknown command 'fly'"],
+      [['train', '--bogus'], "Unknown option '--bogus'"],
+      [['train', '--epochs', 'x'], "--epochs needs a positive integer, got 'x'"],
+      [['train', '--optimizer', 'rmsprop'], '--optimizer must be one of adam, adamw, sgd'],
+      [['train', '--schedule', 'linear'], '--schedule must be one of constant, step, cosine, one-cycle'],
+      [['train', '--resume', '--out', mkdtempSync(join(tmpdir(), 'senet-'))], '--resume: no checkpoint at'],
+      [['eval'], 'senet eval needs --weights'],
+    ];
+    for (const [args, message] of cases) {
+      const r = senet(args);
+      expect(r.code, args.join(' ')).toBe(2);
+      expect(r.stderr, args.join(' ')).toContain(message);
+    }
+  });
+
+  it('fails with exit code 1 and the download hint when the data is missing or corrupt', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'senet-'));
+    const missing = senet(['train', '--data', dir, '--steps', '1']);
+    expect(missing.code).toBe(1);
+    expect(missing.stderr).toContain('data_batch_1.bin');
+    writeFileSync(join(dir, 'data_batch_1.bin'), new Uint8Array(3073 * 2 - 5));
+    const truncated = senet(['train', '--data', dir, '--steps', '1']);
+    expect(truncated.code).toBe(1);
+    expect(truncated.stderr).toContain('is not a multiple of 3073');
+  });
+
+  it('trains on the synthetic set, saves a state dict, and evaluates it to JSON', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'senet-'));
+    const train = senet(['train', '--data', 'synthetic', '--limit', '64', '--epochs', '1', '--batch-size', '32', '--threads', '2', '--out', 'run', '--save', 'w.safetensors'], dir);
+    expect(train.code, train.stderr).toBe(0);
+    expect(train.stdout).toMatch(/^epoch 1\/1: train loss [\d.]+ acc [\d.]+%, test loss [\d.]+ acc [\d.]+%/m);
+    const log = readFileSync(join(dir, 'run', 'log.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+    expect(log.at(-1)).toEqual({ type: 'end', reason: 'done', progress: { epoch: 1, batch: 0, step: 2 } });
+
+    const evaluation = senet(['eval', '--weights', 'w.safetensors', '--data', 'synthetic', '--limit', '20', '--output', 'preds.json'], dir);
+    expect(evaluation.code, evaluation.stderr).toBe(0);
+    expect(evaluation.stdout).toMatch(/test loss [\d.]+, accuracy [\d.]+% \(20 images\)/);
+    const preds = JSON.parse(readFileSync(join(dir, 'preds.json'), 'utf8'));
+    expect(Object.keys(preds)).toEqual(['accuracy', 'count', 'perClass', 'confusion', 'predictions']);
+    expect(preds.count).toBe(20);
+    expect(preds.predictions).toHaveLength(20);
+    expect(preds.predictions[0]).toEqual({ index: 0, label: 0, predicted: expect.any(Number), logits: expect.any(Array) });
+    expect(preds.predictions[0].logits).toHaveLength(10);
+    expect(preds.confusion.flat().reduce((a: number, b: number) => a + b, 0)).toBe(20);
+
+    const wrongWeights = join(dir, 'bad.safetensors');
+    writeFileSync(wrongWeights, new Uint8Array([1, 2, 3]));
+    const bad = senet(['eval', '--weights', wrongWeights, '--data', 'synthetic', '--limit', '4'], dir);
+    expect(bad.code).toBe(1);
+    expect(bad.stderr).toContain('bad.safetensors');
+  });
+});
