@@ -8,6 +8,8 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import jpeg from 'jpeg-js';
+import { PNG } from 'pngjs';
 import { describe, expect, it } from 'vitest';
 
 const CLI = fileURLToPath(new URL('../dist/cli/main.js', import.meta.url));
@@ -20,7 +22,7 @@ function senet(args: string[], cwd?: string) {
 describe('senet CLI', () => {
   it('prints help for every command and exits 0', () => {
     expect(senet(['--help']).stdout).toContain('senet train [options]');
-    for (const command of ['train', 'eval', 'info']) {
+    for (const command of ['train', 'eval', 'info', 'predict']) {
       const r = senet([command, '--help']);
       expect(r.code, command).toBe(0);
       expect(r.stdout, command).toContain(`senet ${command}`);
@@ -49,6 +51,7 @@ describe('senet CLI', () => {
     const missing = senet(['train', '--data', dir, '--steps', '1']);
     expect(missing.code).toBe(1);
     expect(missing.stderr).toContain('data_batch_1.bin');
+    expect(missing.stderr).toContain('download');
     writeFileSync(join(dir, 'data_batch_1.bin'), new Uint8Array(3073 * 2 - 5));
     const truncated = senet(['train', '--data', dir, '--steps', '1']);
     expect(truncated.code).toBe(1);
@@ -73,6 +76,22 @@ describe('senet CLI', () => {
     expect(preds.predictions[0]).toEqual({ index: 0, label: 0, predicted: expect.any(Number), logits: expect.any(Array) });
     expect(preds.predictions[0].logits).toHaveLength(10);
     expect(preds.confusion.flat().reduce((a: number, b: number) => a + b, 0)).toBe(20);
+
+    // predict: a PNG and a JPEG of different sizes, resized to 32x32.
+    const png = new PNG({ width: 40, height: 30 });
+    png.data.fill(200);
+    writeFileSync(join(dir, 'a.png'), PNG.sync.write(png));
+    const jpg = jpeg.encode({ width: 64, height: 64, data: Buffer.alloc(64 * 64 * 4, 90) }, 90);
+    writeFileSync(join(dir, 'b.jpg'), jpg.data);
+    const predict = senet(['predict', '--weights', 'w.safetensors', 'a.png', 'b.jpg'], dir);
+    expect(predict.code, predict.stderr).toBe(0);
+    const lines = predict.stdout.trim().split('\n');
+    expect(lines).toHaveLength(2);
+    for (const [i, file] of ['a.png', 'b.jpg'].entries()) expect(lines[i]).toMatch(new RegExp(`^${file}: (\\w+ [\\d.]+%, ){2}\\w+ [\\d.]+%$`));
+    writeFileSync(join(dir, 'c.gif'), 'GIF89a');
+    const gif = senet(['predict', '--weights', 'w.safetensors', 'c.gif'], dir);
+    expect(gif.code).toBe(1);
+    expect(gif.stderr).toContain('c.gif: not a PNG or JPEG file');
 
     const wrongWeights = join(dir, 'bad.safetensors');
     writeFileSync(wrongWeights, new Uint8Array([1, 2, 3]));

@@ -9,12 +9,14 @@ import { UsageError } from './usage.js';
 import { runTrain, TRAIN_HELP, TRAIN_OPTIONS } from './train.js';
 import { runEval, EVAL_HELP, EVAL_OPTIONS } from './eval.js';
 import { runInfo, INFO_HELP, INFO_OPTIONS } from './info.js';
+import { runPredict, PREDICT_HELP, PREDICT_OPTIONS } from './predict.js';
 
 const HELP = `senet: train and run SENet on the CPU with WebAssembly (SIMD + threads)
 
 Usage:
   senet train [options]   train the reference SENet (default: the seed recipe on CIFAR-10)
   senet eval --weights W  test loss, accuracy, per-class accuracy and confusion matrix
+  senet predict --weights W image.png ...   top-3 classes of PNG or JPEG images
   senet info              the WebAssembly build, SIMD features and threads of this host
 
 Run 'senet <command> --help' for a command's options.`;
@@ -22,13 +24,16 @@ Run 'senet <command> --help' for a command's options.`;
 interface Command {
   help: string;
   options: NonNullable<ParseArgsConfig['options']>;
-  run: (values: Record<string, unknown>) => Promise<void>;
+  /** Takes positional arguments (files). */
+  positionals?: boolean;
+  run: (values: Record<string, unknown>, positionals: string[]) => Promise<void>;
 }
 
 const COMMANDS: Record<string, Command> = {
   train: { help: TRAIN_HELP, options: TRAIN_OPTIONS, run: runTrain },
   eval: { help: EVAL_HELP, options: EVAL_OPTIONS, run: runEval },
   info: { help: INFO_HELP, options: INFO_OPTIONS, run: runInfo },
+  predict: { help: PREDICT_HELP, options: PREDICT_OPTIONS, positionals: true, run: runPredict },
 };
 
 /**
@@ -50,8 +55,11 @@ async function main(argv: string[]): Promise<void> {
   const command = COMMANDS[name];
   if (!command) throw new UsageError(`unknown command '${name}' (try senet --help)`);
   let values: Record<string, unknown>;
+  let positionals: string[];
   try {
-    ({ values } = parseArgs({ args: rest, options: { ...command.options, help: { type: 'boolean', short: 'h' } }, strict: true, allowPositionals: false }));
+    ({ values, positionals } = parseArgs({
+      args: rest, options: { ...command.options, help: { type: 'boolean', short: 'h' } }, strict: true, allowPositionals: command.positionals ?? false,
+    }));
   } catch (error) {
     throw new UsageError(`${name}: ${error instanceof Error ? error.message : String(error)}`);
   }
@@ -59,7 +67,7 @@ async function main(argv: string[]): Promise<void> {
     console.log(command.help);
     return;
   }
-  await command.run(values);
+  await command.run(values, positionals);
 }
 
 main(process.argv.slice(2)).then(
