@@ -4,12 +4,14 @@
 //! `[Cout]`, output `[N, Cout, OH, OW]` with `OH = (H + 2·ph − kh) / sh + 1` (floor), likewise
 //! `OW`. Any kernel size, stride, zero padding and batch.
 //!
-//! Algorithm: im2col + [`gemm`]. With `K = Cin·kh·kw` and `P = OH·OW`, the images are processed
-//! in chunks of `nb` consecutive images whose column matrix `col[K, nb·P]` (row `(c, i, j)`,
-//! column `(n, oy, ox)`) is built in a scratch buffer, so that one GEMM covers the whole chunk:
-//! - forward:     `out[Cout, nb·P] = W[Cout, K] · col`, then scattered to NCHW with the bias;
+//! Algorithm: im2col + GEMM ([`gemm_on`]). With `K = Cin·kh·kw` and `P = OH·OW`, the images are
+//! processed in chunks of `nb` consecutive images whose column matrix `col[K, nb·P]` (row
+//! `(c, i, j)`, column `(n, oy, ox)`) is built in a scratch buffer, so that one GEMM covers the
+//! whole chunk:
+//! - forward:     `out[Cout, nb·P] = W[Cout, K] · col` (+ bias), scattered to NCHW;
 //! - grad_input:  `dcol[K, nb·P] = Wᵀ · dout[Cout, nb·P]`, then col2im (scatter-add);
-//! - grad_weight: `grad_weight[Cout, K] (+)= dout · colᵀ`, accumulated over the chunks.
+//! - grad_weight: `grad_weight[Cout, K] (+)= dout · colᵀ` (or its transpose, see
+//!   [`Conv2dShape::grad_weight_transposed`]), summed over the chunks.
 //!
 //! Why chunks: at the small spatial sizes of deep layers (4x4, 8x8) a per-image GEMM has only
 //! 16–64 columns, so packing `W` would cost as much as the multiply; batching images until the
@@ -17,8 +19,16 @@
 //! copies that batching needs cost `1/K` of the GEMM. Large images use one image per chunk,
 //! which needs no copies: the GEMM reads and writes the NCHW image directly. A 1x1 stride-1
 //! unpadded convolution of one image needs no im2col either (the image `[Cin, H·W]` is its own
-//! column matrix). Chunks are bounded by [`SCRATCH_FLOATS`] and depend only on the shape, so
-//! results do not depend on the thread count.
+//! column matrix). Chunks are bounded by [`SCRATCH_FLOATS`] and depend only on the shape.
+//!
+//! Threads: when there are enough chunks (see [`in_parallel`]), the chunks run in parallel,
+//! each one entirely on one thread (its im2col, GEMM and copies, with thread-local scratch):
+//! the threads meet once per pass, instead of at every step of every chunk, which is what
+//! small layers need to scale (conv1's chunk is one 3.5 MFLOP image). Otherwise the chunks run
+//! in order, each spread over the pool. grad_weight, a sum over all chunks, is split into a
+//! fixed number of partial sums for this (see [`conv2d_grad_weight`]). The chunking, the
+//! grouping and the summation order depend only on the shape, and a GEMM's result does not
+//! depend on how it is run, so results are the same on any number of threads.
 //!
 //! im2col and col2im work a whole output row at a time: the range of output columns whose input
 //! lies inside the image (see [`Span`]) is computed once per kernel tap, so the interior is
@@ -28,7 +38,7 @@
 //! Every pass OVERWRITES its output (grad_weight and grad_bias included): nothing has to be
 //! zeroed beforehand, and gradients are not accumulated into existing values.
 
-use crate::gemm::{gemm, MatRef};
+use crate::gemm::{gemm_on, MatRef, Start, MR, NR};
 use crate::scratch;
 use rayon::prelude::*;
 use std::cell::Cell;
@@ -37,16 +47,25 @@ use std::ops::Range;
 /// GEMM width (columns, i.e. `nb·P`) a chunk of images aims for.
 const TARGET_COLUMNS: usize = 1024;
 /// Most floats a chunk's two scratch matrices (`[K, nb·P]` and `[Cout, nb·P]`) may hold
-/// together (16 MB), unless a single image needs more.
-const SCRATCH_FLOATS: usize = 4 << 20;
+/// together (8 MB), unless a single image needs more. Every thread has its own when chunks run
+/// in parallel; and the bound gives the deepest layers enough chunks for that (SENet's conv5:
+/// 6 chunks rather than 3, which 2 threads cannot share evenly).
+const SCRATCH_FLOATS: usize = 2 << 20;
 /// Smallest amount of work (in floats) worth a separate rayon task in the copy loops.
 const MIN_TASK_FLOATS: usize = 4096;
+/// Most partial sums of grad_weight (see [`Conv2dShape::grad_weight_groups`]): an even share
+/// for 2 or 4 threads.
+const MAX_GROUPS: usize = 8;
+/// Most floats the scratch copies of grad_weight's partial sums may hold together (16 MB).
+const PARTIAL_FLOATS: usize = 4 << 20;
 
 thread_local! {
     /// The chunk's column matrix `col` / `dcol`, `[K, nb·P]`.
     static COLUMNS: Cell<Vec<f32>> = const { Cell::new(Vec::new()) };
     /// The chunk's output or grad_output in channel-major order, `[Cout, nb·P]`.
     static CHANNEL_MAJOR: Cell<Vec<f32>> = const { Cell::new(Vec::new()) };
+    /// grad_weight's partial sums, one `[Cout, K]` (or `[K, Cout]`) matrix per group.
+    static PARTIALS: Cell<Vec<f32>> = const { Cell::new(Vec::new()) };
 }
 
 /// Shape and hyper-parameters of a 2-D convolution. Call [`Conv2dShape::validate`] before any
@@ -163,10 +182,36 @@ impl Conv2dShape {
         self.batch.div_ceil(self.batch.div_ceil(most))
     }
 
-    /// `(first image, image count)` of each chunk, in order.
-    fn chunks(&self) -> impl Iterator<Item = (usize, usize)> {
-        let (batch, nb) = (self.batch, self.images_per_chunk());
-        (0..batch).step_by(nb).map(move |n0| (n0, nb.min(batch - n0)))
+    /// Number of chunks of [`Self::images_per_chunk`] images that cover the batch.
+    fn chunk_count(&self) -> usize {
+        self.batch.div_ceil(self.images_per_chunk())
+    }
+
+    /// `(first image, image count)` of chunk `c`.
+    fn chunk(&self, c: usize) -> (usize, usize) {
+        let nb = self.images_per_chunk();
+        (c * nb, nb.min(self.batch - c * nb))
+    }
+
+    /// Number of partial sums grad_weight is split into (see [`conv2d_grad_weight`]): the most,
+    /// up to [`MAX_GROUPS`] (and one per chunk), whose scratch copies fit in [`PARTIAL_FLOATS`].
+    /// It depends on the shape only, never on the thread count, so the result does not either.
+    fn grad_weight_groups(&self) -> usize {
+        let size = self.out_channels * self.patch_len();
+        let transposed = self.grad_weight_transposed();
+        (2..=self.chunk_count().min(MAX_GROUPS))
+            .rev()
+            .find(|&groups| scratch_copies(groups, transposed) * size <= PARTIAL_FLOATS)
+            .unwrap_or(1)
+    }
+
+    /// Whether grad_weight is computed transposed, `[K, Cout] = col · grad_outᵀ`, rather than
+    /// `[Cout, K] = grad_out · colᵀ`: whichever wastes less of the GEMM's micro-tiles on
+    /// padding. (conv1's K = 27 fills 4-row strips better than 8-wide ones.)
+    fn grad_weight_transposed(&self) -> bool {
+        let padded = |len: usize, multiple: usize| len.div_ceil(multiple) * multiple;
+        let (k, cout) = (self.patch_len(), self.out_channels);
+        padded(k, MR) * padded(cout, NR) < padded(cout, MR) * padded(k, NR)
     }
 }
 
@@ -204,26 +249,25 @@ pub fn conv2d_forward(
 ) -> Result<(), String> {
     let (k, p, cout) = (s.patch_len(), s.out_plane(), s.out_channels);
     let (in_image, out_image) = (s.in_channels * s.height * s.width, cout * p);
+    let nb = s.images_per_chunk();
     let w = MatRef { data: weight, ld: k, transposed: false };
-    scratch::lend(&COLUMNS, |columns| {
-        scratch::lend(&CHANNEL_MAJOR, |channel_major| {
-            for (n0, nb) in s.chunks() {
-                let images = &input[n0 * in_image..(n0 + nb) * in_image];
-                let out = &mut output[n0 * out_image..(n0 + nb) * out_image];
-                let width = nb * p;
-                let col = MatRef { data: column_matrix(s, images, nb, columns), ld: width, transposed: false };
-                if nb == 1 {
-                    gemm(cout, width, k, w, col, out, width, false)?;
-                    if let Some(bias) = bias {
-                        add_bias(out, bias, p);
-                    }
-                } else {
-                    channel_major.resize(cout * width, 0.0);
-                    gemm(cout, width, k, w, col, channel_major, width, false)?;
-                    to_images(channel_major, nb, cout, p, bias, out);
-                }
+    for_each_chunk(output, nb * out_image, |c, out, parallel| {
+        let images = out.len() / out_image;
+        let width = images * p;
+        let input = &input[c * nb * in_image..][..images * in_image];
+        scratch::lend(&COLUMNS, |columns| {
+            let col = MatRef { data: column_matrix(s, input, images, columns, parallel), ld: width, transposed: false };
+            if images == 1 {
+                // One image's [Cout, P] output is already NCHW; the GEMM adds the bias.
+                let start = bias.map_or(Start::Zero, Start::RowBias);
+                return gemm_on(cout, width, k, w, col, out, width, start, parallel);
             }
-            Ok(())
+            scratch::lend(&CHANNEL_MAJOR, |channel_major| {
+                channel_major.resize(cout * width, 0.0);
+                gemm_on(cout, width, k, w, col, channel_major, width, Start::Zero, parallel)?;
+                to_images(channel_major, images, cout, p, bias, out, parallel);
+                Ok(())
+            })
         })
     })
 }
@@ -238,58 +282,169 @@ pub fn conv2d_grad_input(
 ) -> Result<(), String> {
     let (k, p, cout) = (s.patch_len(), s.out_plane(), s.out_channels);
     let (in_image, out_image) = (s.in_channels * s.height * s.width, cout * p);
+    let nb = s.images_per_chunk();
     let w_t = MatRef { data: weight, ld: k, transposed: true };
-    scratch::lend(&COLUMNS, |columns| {
+    for_each_chunk(grad_input, nb * in_image, |c, grad_images, parallel| {
+        let images = grad_images.len() / in_image;
+        let width = images * p;
+        let grad_out = &grad_output[c * nb * out_image..][..images * out_image];
         scratch::lend(&CHANNEL_MAJOR, |channel_major| {
-            for (n0, nb) in s.chunks() {
-                let width = nb * p;
-                let grad_out = &grad_output[n0 * out_image..(n0 + nb) * out_image];
-                let grad_out = MatRef {
-                    data: to_channel_major(grad_out, nb, cout, p, channel_major),
-                    ld: width,
-                    transposed: false,
-                };
-                let grad_images = &mut grad_input[n0 * in_image..(n0 + nb) * in_image];
-                if nb == 1 && s.is_pointwise() {
-                    gemm(k, width, cout, w_t, grad_out, grad_images, width, false)?;
-                } else {
-                    columns.resize(k * width, 0.0);
-                    gemm(k, width, cout, w_t, grad_out, columns, width, false)?;
-                    col2im(s, columns, nb, grad_images);
-                }
+            let grad_out = MatRef {
+                data: to_channel_major(grad_out, images, cout, p, channel_major, parallel),
+                ld: width,
+                transposed: false,
+            };
+            if images == 1 && s.is_pointwise() {
+                return gemm_on(k, width, cout, w_t, grad_out, grad_images, width, Start::Zero, parallel);
             }
-            Ok(())
+            scratch::lend(&COLUMNS, |columns| {
+                columns.resize(k * width, 0.0);
+                gemm_on(k, width, cout, w_t, grad_out, columns, width, Start::Zero, parallel)?;
+                col2im(s, columns, images, grad_images, parallel);
+                Ok(())
+            })
         })
     })
 }
 
 /// `grad_weight = ∂L/∂weight` `[Cout, Cin, kh, kw]` from `input` and `grad_output`, summed over
 /// the batch. `grad_weight` is overwritten, not accumulated into.
+///
+/// The sum over the batch is a GEMM with a long inner dimension (every chunk's columns) and a
+/// smaller output, so it is split so that threads can share it without meeting at every chunk:
+/// the chunks are dealt into a fixed number of groups (see
+/// [`Conv2dShape::grad_weight_groups`]), each group sums its chunks into its own partial sum
+/// (the first one in grad_weight itself, the others in scratch), the groups run in parallel,
+/// and the partial sums are added in group order. The largest layers (whose weights are too
+/// large to copy) have one group: every chunk, its GEMM on the pool, accumulates into
+/// grad_weight.
 pub fn conv2d_grad_weight(
     s: &Conv2dShape,
     input: &[f32],
     grad_output: &[f32],
     grad_weight: &mut [f32],
 ) -> Result<(), String> {
+    grad_weight_in_groups(s, input, grad_output, grad_weight, s.grad_weight_groups(), s.grad_weight_transposed())
+}
+
+/// [`conv2d_grad_weight`] as `groups` partial sums, each computed transposed or not.
+fn grad_weight_in_groups(
+    s: &Conv2dShape,
+    input: &[f32],
+    grad_output: &[f32],
+    grad_weight: &mut [f32],
+    groups: usize,
+    transposed: bool,
+) -> Result<(), String> {
     let (k, p, cout) = (s.patch_len(), s.out_plane(), s.out_channels);
     let (in_image, out_image) = (s.in_channels * s.height * s.width, cout * p);
-    scratch::lend(&COLUMNS, |columns| {
-        scratch::lend(&CHANNEL_MAJOR, |channel_major| {
-            for (chunk, (n0, nb)) in s.chunks().enumerate() {
-                let width = nb * p;
-                let images = &input[n0 * in_image..(n0 + nb) * in_image];
-                let col_t = MatRef { data: column_matrix(s, images, nb, columns), ld: width, transposed: true };
-                let grad_out = &grad_output[n0 * out_image..(n0 + nb) * out_image];
-                let grad_out = MatRef {
-                    data: to_channel_major(grad_out, nb, cout, p, channel_major),
-                    ld: width,
-                    transposed: false,
-                };
-                gemm(cout, k, width, grad_out, col_t, grad_weight, k, chunk > 0)?;
-            }
-            Ok(())
+    // Stores chunk c's product in `out` ([Cout, K], or [K, Cout] when transposed), or adds it.
+    let chunk = |c: usize, out: &mut [f32], accumulate: bool, parallel: bool| -> Result<(), String> {
+        let (n0, images) = s.chunk(c);
+        let width = images * p;
+        let start = if accumulate { Start::Accumulate } else { Start::Zero };
+        scratch::lend(&COLUMNS, |columns| {
+            scratch::lend(&CHANNEL_MAJOR, |channel_major| {
+                let images_in = &input[n0 * in_image..][..images * in_image];
+                let col = column_matrix(s, images_in, images, columns, parallel);
+                let grad_out = &grad_output[n0 * out_image..][..images * out_image];
+                let grad_out = to_channel_major(grad_out, images, cout, p, channel_major, parallel);
+                let col = MatRef { data: col, ld: width, transposed: false };
+                let grad_out = MatRef { data: grad_out, ld: width, transposed: false };
+                if transposed {
+                    let grad_out_t = MatRef { transposed: true, ..grad_out };
+                    gemm_on(k, cout, width, col, grad_out_t, out, cout, start, parallel)
+                } else {
+                    let col_t = MatRef { transposed: true, ..col };
+                    gemm_on(cout, k, width, grad_out, col_t, out, k, start, parallel)
+                }
+            })
         })
+    };
+    let (chunks, size) = (s.chunk_count(), cout * k);
+    // Group g sums chunks [g·chunks/groups, (g+1)·chunks/groups) into `out`.
+    let group = |g: usize, out: &mut [f32], parallel: bool| {
+        let first = g * chunks / groups;
+        (first..(g + 1) * chunks / groups).try_for_each(|c| chunk(c, out, c > first, parallel))
+    };
+    scratch::lend(&PARTIALS, |partials| {
+        partials.resize(scratch_copies(groups, transposed) * size, 0.0);
+        // Group 0 sums straight into grad_weight, unless it is computed transposed.
+        let first = (!transposed).then_some(&mut *grad_weight);
+        if in_parallel(groups) {
+            let outs = first.into_par_iter().chain(partials.par_chunks_mut(size));
+            outs.enumerate().try_for_each(|(g, out)| group(g, out, false))?;
+        } else {
+            let outs = first.into_iter().chain(partials.chunks_mut(size));
+            outs.enumerate().try_for_each(|(g, out)| group(g, out, true))?;
+        }
+        add_partials(partials, transposed, cout, k, grad_weight);
+        Ok(())
     })
+}
+
+/// How many of grad_weight's partial sums need a scratch copy: all, or all but the first, which
+/// is summed in grad_weight itself unless it is transposed.
+fn scratch_copies(groups: usize, transposed: bool) -> usize {
+    if transposed {
+        groups
+    } else {
+        groups - 1
+    }
+}
+
+/// Adds the `[Cout, K]` partial sums to grad_weight one after another, in group order; or, when
+/// `transposed`, sets grad_weight to the sum of the `[K, Cout]` partial sums, transposed.
+fn add_partials(partials: &[f32], transposed: bool, cout: usize, k: usize, grad_weight: &mut [f32]) {
+    if partials.is_empty() {
+        return; // one group, summed in grad_weight
+    }
+    let size = cout * k;
+    for_each_piece(grad_weight, k, true, |co, row| {
+        if transposed {
+            for (j, g_out) in row.iter_mut().enumerate() {
+                *g_out = partials.iter().skip(j * cout + co).step_by(size).fold(0.0, |sum, v| sum + v);
+            }
+        } else {
+            for partial in partials.chunks_exact(size) {
+                row.iter_mut().zip(&partial[co * k..][..k]).for_each(|(g_out, v)| *g_out += v);
+            }
+        }
+    });
+}
+
+/// Whether `units` independent pieces of a pass (chunks, or grad_weight's groups) run in
+/// parallel, each on one thread with its GEMM on that thread, rather than one after another
+/// with each GEMM on the whole pool: when there are enough of them to keep every thread busy.
+/// Then the pass synchronises the threads once instead of several times per chunk, which is
+/// what lets the small early layers scale. Both ways give the same result.
+fn in_parallel(units: usize) -> bool {
+    units >= 2 * rayon::current_num_threads()
+}
+
+/// Runs `f(c, piece, parallel)` on each `len`-float piece `c` of `data`: all pieces in
+/// parallel with `parallel` false when [`in_parallel`], else in order with `parallel` true (so
+/// that `f` spreads its own work over the pool).
+fn for_each_chunk(
+    data: &mut [f32],
+    len: usize,
+    f: impl Fn(usize, &mut [f32], bool) -> Result<(), String> + Sync + Send,
+) -> Result<(), String> {
+    if in_parallel(data.len().div_ceil(len)) {
+        data.par_chunks_mut(len).enumerate().try_for_each(|(c, piece)| f(c, piece, false))
+    } else {
+        data.chunks_mut(len).enumerate().try_for_each(|(c, piece)| f(c, piece, true))
+    }
+}
+
+/// Calls `f(i, piece)` on each `len`-float piece of `data`: on the pool, in tasks of at least
+/// [`MIN_TASK_FLOATS`], when `parallel`; else in order on this thread.
+fn for_each_piece(data: &mut [f32], len: usize, parallel: bool, f: impl Fn(usize, &mut [f32]) + Sync + Send) {
+    if parallel {
+        data.par_chunks_mut(len).with_min_len(MIN_TASK_FLOATS.div_ceil(len)).enumerate().for_each(|(i, x)| f(i, x));
+    } else {
+        data.chunks_mut(len).enumerate().for_each(|(i, x)| f(i, x));
+    }
 }
 
 /// `grad_bias[c] = Σ_{n, oy, ox} grad_output[n, c, oy, ox]` for `grad_output`
@@ -318,12 +473,18 @@ fn plane_sum(x: &[f32]) -> f32 {
 
 /// The column matrix `[K, nb·P]` of `nb` consecutive images `[nb, Cin, H, W]`: built in
 /// `buf`, except for one image of a pointwise convolution, which is its own column matrix.
-fn column_matrix<'a>(s: &Conv2dShape, images: &'a [f32], nb: usize, buf: &'a mut Vec<f32>) -> &'a [f32] {
+fn column_matrix<'a>(
+    s: &Conv2dShape,
+    images: &'a [f32],
+    nb: usize,
+    buf: &'a mut Vec<f32>,
+    parallel: bool,
+) -> &'a [f32] {
     if nb == 1 && s.is_pointwise() {
         return images;
     }
     buf.resize(s.patch_len() * nb * s.out_plane(), 0.0);
-    im2col(s, images, nb, buf);
+    im2col(s, images, nb, buf, parallel);
     buf
 }
 
@@ -347,12 +508,12 @@ impl Span {
 
 /// Fills `columns` `[K, nb·P]` from `images` `[nb, Cin, H, W]`: row `(c, i, j)`, column
 /// `(n, oy, ox)` holds `images[n, c, oy·sh + i − ph, ox·sw + j − pw]`, or 0 in the padding.
-/// Rows are filled in parallel.
-fn im2col(s: &Conv2dShape, images: &[f32], nb: usize, columns: &mut [f32]) {
+/// Rows are filled in parallel when `parallel`.
+fn im2col(s: &Conv2dShape, images: &[f32], nb: usize, columns: &mut [f32], parallel: bool) {
     let (out_h, out_w, p) = (s.out_h(), s.out_w(), s.out_plane());
     let (taps, plane) = (s.kernel_h * s.kernel_w, s.height * s.width);
     let row_len = nb * p;
-    columns.par_chunks_mut(row_len).with_min_len(MIN_TASK_FLOATS.div_ceil(row_len)).enumerate().for_each(|(r, row)| {
+    for_each_piece(columns, row_len, parallel, |r, row| {
         let (c, i, j) = (r / taps, r % taps / s.kernel_w, r % s.kernel_w);
         let ys = Span::new(out_h, s.height, s.stride_h, s.pad_h, i);
         let xs = Span::new(out_w, s.width, s.stride_w, s.pad_w, j);
@@ -386,11 +547,11 @@ fn gather_row(src: &[f32], xs: &Span, stride: usize, dst: &mut [f32]) {
 
 /// The adjoint of [`im2col`]: `grad_images` `[nb, Cin, H, W]` = the sum of every `columns`
 /// `[K, nb·P]` entry into the input pixel it was read from (0 where none). Each `(n, c)` plane
-/// is one parallel task that adds its taps in a fixed order.
-fn col2im(s: &Conv2dShape, columns: &[f32], nb: usize, grad_images: &mut [f32]) {
+/// adds its taps in a fixed order (planes are parallel tasks when `parallel`).
+fn col2im(s: &Conv2dShape, columns: &[f32], nb: usize, grad_images: &mut [f32], parallel: bool) {
     let (out_h, out_w, p) = (s.out_h(), s.out_w(), s.out_plane());
     let plane = s.height * s.width;
-    grad_images.par_chunks_mut(plane).with_min_len(MIN_TASK_FLOATS.div_ceil(plane)).enumerate().for_each(|(q, dst)| {
+    for_each_piece(grad_images, plane, parallel, |q, dst| {
         let (n, c) = (q / s.in_channels, q % s.in_channels);
         dst.fill(0.0);
         for i in 0..s.kernel_h {
@@ -425,12 +586,19 @@ fn scatter_add_row(src: &[f32], xs: &Span, stride: usize, dst: &mut [f32]) {
 
 /// `images` `[nb, channels, p]` as the matrix `[channels, nb·p]` (row `c` holds channel `c`
 /// of each image in turn): built in `buf`, except for one image, which already is that matrix.
-fn to_channel_major<'a>(images: &'a [f32], nb: usize, channels: usize, p: usize, buf: &'a mut Vec<f32>) -> &'a [f32] {
+fn to_channel_major<'a>(
+    images: &'a [f32],
+    nb: usize,
+    channels: usize,
+    p: usize,
+    buf: &'a mut Vec<f32>,
+    parallel: bool,
+) -> &'a [f32] {
     if nb == 1 {
         return images;
     }
     buf.resize(channels * nb * p, 0.0);
-    buf.par_chunks_mut(p).with_min_len(MIN_TASK_FLOATS.div_ceil(p)).enumerate().for_each(|(q, dst)| {
+    for_each_piece(buf, p, parallel, |q, dst| {
         let (c, n) = (q / nb, q % nb);
         dst.copy_from_slice(&images[(n * channels + c) * p..][..p]);
     });
@@ -439,21 +607,22 @@ fn to_channel_major<'a>(images: &'a [f32], nb: usize, channels: usize, p: usize,
 
 /// The inverse of [`to_channel_major`], adding `bias[c]` to channel `c` when given:
 /// `images[n, c, :] = channel_major[c, n·p..(n+1)·p] + bias[c]`.
-fn to_images(channel_major: &[f32], nb: usize, channels: usize, p: usize, bias: Option<&[f32]>, images: &mut [f32]) {
-    images.par_chunks_mut(p).with_min_len(MIN_TASK_FLOATS.div_ceil(p)).enumerate().for_each(|(q, dst)| {
+fn to_images(
+    channel_major: &[f32],
+    nb: usize,
+    channels: usize,
+    p: usize,
+    bias: Option<&[f32]>,
+    images: &mut [f32],
+    parallel: bool,
+) {
+    for_each_piece(images, p, parallel, |q, dst| {
         let (n, c) = (q / channels, q % channels);
         let src = &channel_major[(c * nb + n) * p..][..p];
         match bias {
             Some(bias) => dst.iter_mut().zip(src).for_each(|(d, v)| *d = v + bias[c]),
             None => dst.copy_from_slice(src),
         }
-    });
-}
-
-/// `image[c, :] += bias[c]` for one image `[channels, p]`.
-fn add_bias(image: &mut [f32], bias: &[f32], p: usize) {
-    image.par_chunks_mut(p).with_min_len(MIN_TASK_FLOATS.div_ceil(p)).zip(bias).for_each(|(dst, &b)| {
-        dst.iter_mut().for_each(|d| *d += b);
     });
 }
 
@@ -651,6 +820,8 @@ mod tests {
             // One large image per chunk (no copies), and uneven multi-image chunks [3, 2].
             (shape(2, 2, 32, 32, 3, (3, 3), (1, 1), (1, 1)), true),
             (shape(5, 2, 20, 15, 3, (3, 3), (1, 1), (1, 1)), true),
+            // Like SENet's conv1 (3 -> 64): grad_weight transposed, in 2 groups [3, 2].
+            (shape(5, 3, 20, 20, 64, (3, 3), (1, 1), (1, 1)), true),
         ];
         for (i, (s, with_bias)) in cases.into_iter().enumerate() {
             check_against_reference(s, with_bias, 100 + i as u64);
@@ -659,33 +830,79 @@ mod tests {
 
     #[test]
     fn chunks_cover_the_batch_in_even_gemm_sized_pieces() {
-        let chunks = |s: Conv2dShape| s.chunks().collect::<Vec<_>>();
+        let chunks = |s: Conv2dShape| (0..s.chunk_count()).map(|c| s.chunk(c)).collect::<Vec<_>>();
         assert_eq!(chunks(shape(5, 2, 20, 15, 3, (3, 3), (1, 1), (1, 1))), [(0, 3), (3, 2)]);
         assert_eq!(chunks(shape(2, 2, 32, 32, 3, (3, 3), (1, 1), (1, 1))), [(0, 1), (1, 1)]);
-        // SENet's last conv, 512 -> 1024 at 4x4: about 16 MB of scratch per chunk, 3 chunks.
+        // SENet's last conv, 512 -> 1024 at 4x4: 23 images fill the 8 MB of scratch, so 6
+        // chunks, evened out to 22 images.
         let last = shape(128, 512, 4, 4, 1024, (3, 3), (1, 1), (1, 1));
-        assert_eq!(chunks(last), [(0, 43), (43, 43), (86, 42)]);
-        const { assert!(43 * 16 * (512 * 9 + 1024) <= SCRATCH_FLOATS) };
+        assert_eq!(chunks(last), [(0, 22), (22, 22), (44, 22), (66, 22), (88, 22), (110, 18)]);
+        const { assert!(23 * 16 * (512 * 9 + 1024) <= SCRATCH_FLOATS && 24 * 16 * (512 * 9 + 1024) > SCRATCH_FLOATS) };
     }
 
     #[test]
-    fn results_are_identical_for_1_and_2_threads() {
+    fn grad_weight_is_split_for_small_layers_only() {
+        let senet = |cin, size, cout| shape(128, cin, size, size, cout, (3, 3), (1, 1), (1, 1));
+        let split = |s: Conv2dShape| (s.grad_weight_groups(), s.grad_weight_transposed());
+        // conv1: 128 one-image chunks; K = 27 fills 4-row strips (28) better than 8-wide (32).
+        assert_eq!(split(senet(3, 32, 64)), (MAX_GROUPS, MR == 4));
+        assert_eq!(split(senet(64, 16, 128)).0, MAX_GROUPS);
+        assert_eq!(split(senet(128, 8, 256)).0, MAX_GROUPS);
+        // conv4: 3 scratch copies of its 512 x 2304 weights take 14 MB; conv5: one of its
+        // 1024 x 4608 would take 19 MB.
+        assert_eq!(split(senet(256, 8, 512)), (4, false));
+        assert_eq!(split(senet(512, 4, 1024)), (1, false));
+        // A batch of one has nothing to split.
+        assert_eq!(shape(1, 3, 32, 32, 64, (3, 3), (1, 1), (1, 1)).grad_weight_groups(), 1);
+    }
+
+    #[test]
+    fn results_are_identical_for_1_2_and_3_threads() {
         let _guard = POOL_LOCK.lock().unwrap();
+        // Chunks (and grad_weight groups) run in parallel on every thread count, on some, or
+        // on none, each GEMM then running on the pool: 8 chunks of one image (conv1-like:
+        // grad_weight transposed, in 8 groups), 3 chunks of 3 images, 2 chunks, 1 chunk.
         for (s, with_bias) in [
+            (shape(8, 3, 32, 32, 64, (3, 3), (1, 1), (1, 1)), true),
+            (shape(9, 3, 20, 20, 64, (3, 3), (1, 1), (1, 1)), false),
             (shape(5, 8, 20, 15, 16, (3, 3), (1, 1), (1, 1)), true),
             (shape(3, 6, 9, 7, 10, (3, 2), (2, 1), (1, 0)), false),
         ] {
             let d = Data::new(&s, with_bias, &mut Rng::new(9));
             threads::start_native_pool(1).unwrap();
             let one = run_passes(&s, &d);
-            threads::start_native_pool(2).unwrap();
-            let two = run_passes(&s, &d);
+            for threads in [2, 3] {
+                threads::start_native_pool(threads).unwrap();
+                let more = run_passes(&s, &d);
+                assert_eq!(one.output, more.output, "output of {s:?} on {threads} threads");
+                assert_eq!(one.grad_input, more.grad_input, "grad_input of {s:?} on {threads} threads");
+                assert_eq!(one.grad_weight, more.grad_weight, "grad_weight of {s:?} on {threads} threads");
+                assert_eq!(one.grad_bias, more.grad_bias, "grad_bias of {s:?} on {threads} threads");
+            }
             threads::stop_pool();
-            assert_eq!(one.output, two.output, "output of {s:?}");
-            assert_eq!(one.grad_input, two.grad_input, "grad_input of {s:?}");
-            assert_eq!(one.grad_weight, two.grad_weight, "grad_weight of {s:?}");
-            assert_eq!(one.grad_bias, two.grad_bias, "grad_bias of {s:?}");
         }
+    }
+
+    #[test]
+    fn grad_weight_is_the_same_sum_in_any_grouping_and_orientation() {
+        let _guard = POOL_LOCK.lock().unwrap();
+        threads::start_native_pool(2).unwrap();
+        // 8 chunks of one image.
+        let s = shape(8, 3, 32, 32, 64, (3, 3), (1, 1), (1, 1));
+        assert_eq!((s.chunk_count(), s.grad_weight_groups(), s.grad_weight_transposed()), (8, 8, true));
+        let d = Data::new(&s, false, &mut Rng::new(5));
+        let run = |groups: usize, transposed: bool| {
+            let mut grad_weight = vec![f32::NAN; len(&s.weight_shape())];
+            threads::run(|| grad_weight_in_groups(&s, &d.x, &d.r, &mut grad_weight, groups, transposed)).unwrap();
+            grad_weight
+        };
+        // One sum straight into grad_weight, as large layers do.
+        let want = to_f64(&run(1, false));
+        for (groups, transposed) in [(8, true), (8, false), (1, true), (3, true), (5, false)] {
+            let what = format!("grad_weight in {groups} groups, transposed: {transposed}");
+            assert_close(&run(groups, transposed), &want, 1e-5, 1e-3, &what);
+        }
+        threads::stop_pool();
     }
 
     #[test]
