@@ -122,3 +122,9 @@ export abstract class Module {
 function f32(t: Tensor): StateValue {
   return { dtype: 'F32', shape: [...t.shape], data: t.toArray() };
 }
+
+/** The tensor a forward kept for the backward, or a clear error if backward came first. */
+export function savedInput<T>(saved: T | undefined, layer: string): T {
+  if (saved === undefined) throw new Error(`${layer}.backward: no training-mode forward to differentiate`);
+  return saved;
+}

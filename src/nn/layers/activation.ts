@@ -1,8 +1,7 @@
 import type { Engine } from '../../engine/engine.js';
 import type { Tensor } from '../../engine/tensor.js';
 import { reluBackward, reluForward } from '../../engine/ops/activation.js';
-import { Module } from '../module.js';
-import { savedInput } from './conv.js';
+import { Module, savedInput } from '../module.js';
 
 /** nn.ReLU (out of place: the input stays intact for the layer before it). */
 export class ReLU extends Module {

@@ -1,9 +1,8 @@
 import type { Tensor } from '../../engine/tensor.js';
 import { batchNormBackward, batchNormForwardEval, batchNormForwardTrain, type BatchNormSaved } from '../../engine/ops/batchnorm.js';
 import { constantInit } from '../init.js';
-import { Module } from '../module.js';
+import { Module, savedInput } from '../module.js';
 import type { Parameter, ParameterStore } from '../parameters.js';
-import { savedInput } from './conv.js';
 
 /**
  * nn.BatchNorm2d(channels): momentum 0.1, eps 1e-5, affine, running stats. `fusedRelu` applies

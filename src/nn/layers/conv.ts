@@ -1,7 +1,7 @@
 import type { Tensor } from '../../engine/tensor.js';
 import { conv2dBackward, conv2dForward } from '../../engine/ops/conv.js';
 import { defaultInit } from '../init.js';
-import { Module } from '../module.js';
+import { Module, savedInput } from '../module.js';
 import type { Parameter, ParameterStore } from '../parameters.js';
 
 export interface Conv2dOptions {
@@ -40,10 +40,4 @@ export class Conv2d extends Module {
     });
     return grads.gradInput;
   }
-}
-
-/** The tensor a forward kept for the backward, or a clear error if backward came first. */
-export function savedInput<T>(saved: T | undefined, layer: string): T {
-  if (saved === undefined) throw new Error(`${layer}.backward: no training-mode forward to differentiate`);
-  return saved;
 }

@@ -1,9 +1,8 @@
 import type { Tensor } from '../../engine/tensor.js';
 import { linearBackward, linearForward } from '../../engine/ops/linear.js';
 import { defaultInit } from '../init.js';
-import { Module } from '../module.js';
+import { Module, savedInput } from '../module.js';
 import type { Parameter, ParameterStore } from '../parameters.js';
-import { savedInput } from './conv.js';
 
 /** nn.Linear(inFeatures, outFeatures, bias). */
 export class Linear extends Module {

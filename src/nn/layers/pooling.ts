@@ -3,8 +3,7 @@ import type { Tensor } from '../../engine/tensor.js';
 import {
   adaptiveAvgPool2dBackward, adaptiveAvgPool2dForward, maxPool2dBackward, maxPool2dForward, type Pool2dOptions,
 } from '../../engine/ops/pooling.js';
-import { Module } from '../module.js';
-import { savedInput } from './conv.js';
+import { Module, savedInput } from '../module.js';
 
 /** nn.MaxPool2d(kernelSize, stride = kernelSize, padding = 0). */
 export class MaxPool2d extends Module {

@@ -1,9 +1,8 @@
 import type { Tensor } from '../../engine/tensor.js';
 import { seBackward, seForward, type SeSaved } from '../../engine/ops/se.js';
 import { defaultInit } from '../init.js';
-import { Module } from '../module.js';
+import { Module, savedInput } from '../module.js';
 import type { Parameter, ParameterStore } from '../parameters.js';
-import { savedInput } from './conv.js';
 
 /**
  * The Squeeze-and-Excitation block (Hu et al. 2017), as the reference PyTorch SEBlock:
