@@ -12,6 +12,8 @@ import {
   loadCifar10,
   parseCifarBatch,
   parseClassNames,
+  readCifar10Archive,
+  readCifar10Files,
   readCifar10Tar,
   RECORD_BYTES,
 } from '../src/data/cifar10.js';
@@ -390,6 +392,41 @@ describe('loadCifar10 (a tiny set made here)', () => {
     const archive = cifarTar(cifarFiles());
     const ds = await readCifar10Tar(chunked(archive, [1000, 3]), 'train', 'mem.tar');
     expectRecords(ds, 0, 5 * PER_BATCH);
+  });
+});
+
+describe('reading Blobs (what a page gets from a file picker)', () => {
+  const named = (name: string, bytes: Uint8Array) => Object.assign(new Blob([bytes]), { name });
+
+  it('reads cifar-10-binary.tar.gz and a plain .tar from a Blob', async () => {
+    const archive = cifarTar(cifarFiles(), ['test_batch.bin', 'data_batch_2.bin', 'data_batch_1.bin', 'batches.meta.txt', 'data_batch_3.bin', 'data_batch_5.bin', 'data_batch_4.bin']);
+    const train = await readCifar10Archive(new Blob([gzipSync(archive)]), 'train', 'picked.tar.gz');
+    expectRecords(train, 0, 5 * PER_BATCH);
+    expect(train.classes).toEqual(META_CLASSES);
+    expectRecords(await readCifar10Archive(new Blob([archive]), 'test'), 5 * PER_BATCH, PER_BATCH);
+  });
+
+  it('reads the batch files given in any order, and names a missing one', async () => {
+    const picked = [...cifarFiles()].reverse().map(([name, bytes]) => named(name, bytes));
+    expectRecords(await readCifar10Files(picked, 'train'), 0, 5 * PER_BATCH);
+    const test = await readCifar10Files(picked, 'test');
+    expectRecords(test, 5 * PER_BATCH, PER_BATCH);
+    expect(test.classes).toEqual(META_CLASSES);
+    const without = picked.filter((f) => f.name !== 'data_batch_4.bin');
+    await expect(readCifar10Files(without, 'train')).rejects.toThrow(/data_batch_4\.bin is not among the files given/);
+    const cut = picked.map((f) => (f.name === 'test_batch.bin' ? named(f.name, new Uint8Array(RECORD_BYTES + 9)) : f));
+    await expect(readCifar10Files(cut, 'test')).rejects.toThrow(`test_batch.bin: size ${RECORD_BYTES + 9} is not a multiple of 3073 bytes`);
+  });
+
+  it('rejects a truncated or corrupt gzip Blob with the archive named', async () => {
+    const gz = gzipSync(cifarTar(cifarFiles()));
+    const cut = await readCifar10Archive(new Blob([gz.subarray(0, gz.length - 500)]), 'test', 'cut.tar.gz').catch((e: unknown) => e);
+    expect(cut).toBeInstanceOf(DatasetError);
+    expect((cut as Error).message).toMatch(/^cut\.tar\.gz: corrupt gzip data \(/);
+    // Garbled deflate data may decompress to garbage that the tar reader rejects first.
+    const corrupt = Uint8Array.from(gz);
+    for (let i = 1000; i < 1100; i++) flip(corrupt, i, 0x5a);
+    await expect(readCifar10Archive(new Blob([corrupt]), 'train', 'bad.tar.gz')).rejects.toThrow(/^bad\.tar\.gz: (corrupt gzip data|bad tar header checksum)/);
   });
 });
 

@@ -7,12 +7,12 @@
  * (10000 records) and `batches.meta.txt` (the class names, one a line, in label order); the
  * official `cifar-10-binary.tar.gz` holds them in a folder `cifar-10-batches-bin/`.
  *
- * `ImageDataset`, `parseCifarBatch` and `readCifar10Tar` are platform-neutral (a browser can feed
- * `readCifar10Tar` with a `fetch` body piped through `DecompressionStream('gzip')`);
- * `loadCifar10` reads from the file system and imports `node:` modules only when called.
+ * `ImageDataset`, `parseCifarBatch`, `readCifar10Tar`, `readCifar10Archive` and `readCifar10Files`
+ * are platform-neutral (a page passes the Files a user picked); `loadCifar10` reads from the
+ * file system and imports `node:` modules only when called.
  */
 
-import { readTar } from './tar.js';
+import { readTar, TarError } from './tar.js';
 
 export const CIFAR10_CLASSES = [
   'airplane',
@@ -250,6 +250,63 @@ export async function readCifar10Tar(
     ? parseClassNames(new TextDecoder().decode(meta.data), `${source}: ${meta.path}`)
     : [...CIFAR10_CLASSES];
   return assemble(files, batches, (file) => `${source}: ${found.get(file)?.path ?? file}`, classes);
+}
+
+/**
+ * Reads a split from the batch files themselves, given as Blobs (a page's `<input type=file>`
+ * Files, named `data_batch_1.bin` ... `test_batch.bin`, optionally `batches.meta.txt`), in any
+ * order. Platform-neutral.
+ */
+export async function readCifar10Files(files: readonly (Blob & { name: string })[], split: Split): Promise<ImageDataset> {
+  const byName = new Map(files.map((file) => [baseName(file.name), file]));
+  const names: readonly string[] = CIFAR10_FILES[split];
+  const batches = await Promise.all(
+    names.map(async (name) => {
+      const file = byName.get(name);
+      if (!file) {
+        const given = files.map((f) => f.name).join(', ') || 'none';
+        throw new DatasetError(`the ${split} split needs ${names.join(', ')}; ${name} is not among the files given (${given})`);
+      }
+      return new Uint8Array(await file.arrayBuffer());
+    }),
+  );
+  const meta = byName.get(CIFAR10_META_FILE);
+  const classes = meta ? parseClassNames(await meta.text(), meta.name) : [...CIFAR10_CLASSES];
+  return assemble(names, batches, (name) => byName.get(name)?.name ?? name, classes);
+}
+
+/**
+ * Reads a split from `cifar-10-binary.tar.gz` (or the plain `.tar`) given as a Blob (a page's
+ * File), streaming it through `DecompressionStream('gzip')` and the tar reader: nothing is held
+ * but the split's records. Platform-neutral.
+ */
+export async function readCifar10Archive(archive: Blob, split: Split, source = 'the archive'): Promise<ImageDataset> {
+  const head = new Uint8Array(await archive.slice(0, 2).arrayBuffer());
+  const gzipped = head[0] === 0x1f && head[1] === 0x8b;
+  const stream = gzipped ? archive.stream().pipeThrough(new DecompressionStream('gzip')) : archive.stream();
+  try {
+    return await readCifar10Tar(streamChunks(stream), split, source);
+  } catch (error) {
+    // What is neither ours nor the tar reader's came from the decompressor (Node: an Error with a
+    // Z_ code; browsers: a TypeError).
+    if (!gzipped || error instanceof DatasetError || error instanceof TarError || !(error instanceof Error)) throw error;
+    throw new DatasetError(`${source}: corrupt gzip data (${error.message}): ${WHERE_FROM}`, { cause: error });
+  }
+}
+
+/** The chunks of a byte stream as an async iterable (Safari's streams are not iterable). */
+async function* streamChunks(stream: ReadableStream<Uint8Array>): AsyncGenerator<Uint8Array> {
+  const reader = stream.getReader();
+  try {
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) return;
+      yield value;
+    }
+  } finally {
+    // Stops the decompression when the reader gave up early (an error, or all files found).
+    await reader.cancel().catch(() => undefined);
+  }
 }
 
 /** Whether a Node file-system error says the path does not exist. */
