@@ -21,7 +21,7 @@ export { SENet, type SENetOptions } from './nn/models/senet.js';
 export { Optimizer, Adam, AdamW, SGD, type AdamOptions, type SgdOptions } from './optim/optimizers.js';
 export { learningRate, SCHEDULES, type ScheduleName } from './optim/schedules.js';
 
-export { DataLoader, AUGMENTS, type Augment, type Batch, type LabeledImages, type LoaderOptions } from './data/loader.js';
+export { DataLoader, AUGMENTS, type Augment, type Batch, type BatchSource, type LabeledImages, type LoaderOptions } from './data/loader.js';
 export { ImageDataset, CIFAR10_CLASSES, loadCifar10, readCifar10Tar, parseCifarBatch } from './data/cifar10.js';
 export { syntheticImages, SYNTHETIC_CLASSES } from './data/synthetic.js';
 
@@ -31,3 +31,12 @@ export {
   stateDictToBytes, stateDictFromBytes, trainingCheckpoint, restoreTrainingCheckpoint, type TrainingProgress,
 } from './train/checkpoint.js';
 export { parseSafetensors, serializeSafetensors } from './train/safetensors.js';
+
+export { createTrainer, TrainerClient } from './worker/client.js';
+export {
+  Trainer, type TrainerOptions, type TrainerInfo, type DataSource, type DataInfo, type FitRequest, type FitCallbacks,
+  type FitSummary, type EpochUpdate, type StopUpdate, type Prediction, type TestImages,
+} from './worker/trainer.js';
+export { SEED_RECIPE, OPTIMIZERS, type RunOptions, type OptimizerName } from './train/run.js';
+export { readCifar10Archive, readCifar10Files } from './data/cifar10.js';
+export { formatBatch, formatEpoch, formatDuration } from './train/progress.js';

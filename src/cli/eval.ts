@@ -1,11 +1,7 @@
 /** `senet eval`: test loss, accuracy, per-class accuracy and the confusion matrix, in eval mode. */
 import { readFileSync, writeFileSync } from 'node:fs';
-import { Engine } from '../engine/engine.js';
-import { DataLoader } from '../data/loader.js';
-import { SENet } from '../nn/models/senet.js';
-import { stateDictFromBytes } from '../train/checkpoint.js';
-import { evaluate } from '../train/step.js';
-import { loadData } from './data.js';
+import { createTrainer } from '../worker/client.js';
+import { dataSource } from './data.js';
 import { positiveInt, UsageError } from './usage.js';
 
 export const EVAL_HELP = `senet eval --weights W.safetensors [options]: evaluate a state dict on the test set
@@ -28,15 +24,15 @@ export async function runEval(v: Record<string, unknown>): Promise<void> {
   const batchSize = positiveInt('batch-size', v['batch-size'], 256);
   const threads = v.threads === undefined ? undefined : positiveInt('threads', v.threads);
   const weights = v.weights;
-  const { state } = stateDictFromBytes(readFileSync(weights), weights);
-  const { test } = await loadData(v.data as string | undefined, limit);
-  const engine = await Engine.create({ threads });
+  const bytes = readFileSync(weights);
+  const source = await dataSource(v.data as string | undefined, limit);
+  const trainer = await createTrainer(threads === undefined ? {} : { threads });
   try {
-    const model = SENet.create(engine, { numClasses: test.classes.length });
-    model.loadStateDict(state);
-    const result = evaluate(engine, model, new DataLoader(test, { batchSize }), { keepPredictions: v.output !== undefined });
+    const { classes } = await trainer.loadData({ ...source, testOnly: true });
+    await trainer.loadStateDict(bytes, weights);
+    const result = await trainer.evaluate({ batchSize, keepPredictions: v.output !== undefined });
     console.log(`test loss ${result.loss.toFixed(4)}, accuracy ${(100 * result.accuracy).toFixed(2)}% (${result.count} images)`);
-    result.perClass.forEach((acc, i) => console.log(`  ${test.classes[i]!.padEnd(12)} ${(100 * acc).toFixed(1)}%`));
+    result.perClass.forEach((acc, i) => console.log(`  ${classes[i]!.padEnd(12)} ${(100 * acc).toFixed(1)}%`));
     console.log('confusion (rows: true class, columns: predicted):');
     for (const row of result.confusion) console.log('  ' + row.map((n) => String(n).padStart(5)).join(''));
     if (typeof v.output === 'string') {
@@ -45,6 +41,6 @@ export async function runEval(v: Record<string, unknown>): Promise<void> {
       console.error(`predictions written to ${v.output}`);
     }
   } finally {
-    await engine.close();
+    await trainer.close();
   }
 }

@@ -1,16 +1,13 @@
 /** `senet train`: the seed recipe by default (Adam 1e-3, batch 128, 10 epochs, no augmentation). */
 import { appendFileSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { Engine } from '../engine/engine.js';
-import { AUGMENTS, DataLoader } from '../data/loader.js';
-import { SENet } from '../nn/models/senet.js';
-import { Adam, AdamW, SGD, type Optimizer } from '../optim/optimizers.js';
+import { AUGMENTS } from '../data/loader.js';
 import { SCHEDULES } from '../optim/schedules.js';
-import { restoreTrainingCheckpoint, stateDictFromBytes, stateDictToBytes, trainingCheckpoint, type TrainingProgress } from '../train/checkpoint.js';
 import { writeFileAtomic } from '../train/files.js';
-import { fit } from '../train/fit.js';
 import { formatBatch, formatEpoch } from '../train/progress.js';
-import { loadData } from './data.js';
+import { OPTIMIZERS, SEED_RECIPE, type RunOptions } from '../train/run.js';
+import { createTrainer } from '../worker/client.js';
+import { dataSource } from './data.js';
 import { nonNegativeNumber, oneOf, positiveInt, UsageError } from './usage.js';
 
 export const TRAIN_HELP = `senet train [options]: train the reference SENet
@@ -46,92 +43,55 @@ export const TRAIN_OPTIONS = {
   limit: { type: 'string' }, save: { type: 'string' },
 } as const;
 
-/** The options that define a run; a resumed run must use the same ones. */
-interface RunOptions {
-  epochs: number;
-  batchSize: number;
-  optimizer: 'adam' | 'adamw' | 'sgd';
-  lr: number;
-  weightDecay: number | undefined;
-  schedule: (typeof SCHEDULES)[number];
-  augment: (typeof AUGMENTS)[number];
-  seed: number;
-  shuffle: boolean;
-  limit: number | undefined;
-}
-
 function parseRun(v: Record<string, unknown>): RunOptions {
   oneOf('model', v.model, ['senet'] as const, 'senet');
   const seed = v.seed === undefined ? 0 : Number(v.seed);
   if (!Number.isInteger(seed) || seed < 0) throw new UsageError(`--seed needs an integer >= 0, got '${String(v.seed)}'`);
   return {
-    epochs: positiveInt('epochs', v.epochs, 10),
-    batchSize: positiveInt('batch-size', v['batch-size'], 128),
-    optimizer: oneOf('optimizer', v.optimizer, ['adam', 'adamw', 'sgd'] as const, 'adam'),
-    lr: nonNegativeNumber('lr', v.lr, 1e-3),
-    weightDecay: v['weight-decay'] === undefined ? undefined : nonNegativeNumber('weight-decay', v['weight-decay'], 0),
-    schedule: oneOf('schedule', v.schedule, SCHEDULES, 'constant'),
-    augment: oneOf('augment', v.augment, AUGMENTS, 'none'),
+    epochs: positiveInt('epochs', v.epochs, SEED_RECIPE.epochs),
+    batchSize: positiveInt('batch-size', v['batch-size'], SEED_RECIPE.batchSize),
+    optimizer: oneOf('optimizer', v.optimizer, OPTIMIZERS, SEED_RECIPE.optimizer),
+    lr: nonNegativeNumber('lr', v.lr, SEED_RECIPE.lr),
+    ...(v['weight-decay'] === undefined ? {} : { weightDecay: nonNegativeNumber('weight-decay', v['weight-decay'], 0) }),
+    schedule: oneOf('schedule', v.schedule, SCHEDULES, SEED_RECIPE.schedule),
+    augment: oneOf('augment', v.augment, AUGMENTS, SEED_RECIPE.augment),
     seed,
     shuffle: !v['no-shuffle'],
-    limit: v.limit === undefined ? undefined : positiveInt('limit', v.limit),
   };
-}
-
-function makeOptimizer(model: SENet, run: RunOptions): Optimizer {
-  const weightDecay = run.weightDecay;
-  switch (run.optimizer) {
-    case 'adam':
-      return new Adam(model.parameters, { lr: run.lr, weightDecay: weightDecay ?? 0 });
-    case 'adamw':
-      return new AdamW(model.parameters, { lr: run.lr, ...(weightDecay === undefined ? {} : { weightDecay }) });
-    case 'sgd':
-      return new SGD(model.parameters, { lr: run.lr, momentum: 0.9, weightDecay: weightDecay ?? 0 });
-  }
 }
 
 export async function runTrain(v: Record<string, unknown>): Promise<void> {
   const run = parseRun(v);
   const threads = v.threads === undefined ? undefined : positiveInt('threads', v.threads);
   const maxSteps = v.steps === undefined ? undefined : positiveInt('steps', v.steps);
+  const limit = v.limit === undefined ? undefined : positiveInt('limit', v.limit);
   const out = (v.out as string | undefined) ?? join('runs', 'senet');
   const checkpointPath = join(out, 'checkpoint.safetensors');
   if (v.resume && v.init) throw new UsageError('--resume and --init exclude each other');
   if (v.resume && !existsSync(checkpointPath)) throw new UsageError(`--resume: no checkpoint at ${checkpointPath}`);
 
-  const { train, test, source } = await loadData(v.data as string | undefined, run.limit);
-  const engine = await Engine.create({ threads });
+  const source = await dataSource(v.data as string | undefined, limit);
+  const trainer = await createTrainer({ ...(threads === undefined ? {} : { threads }), seed: run.seed });
   try {
-    const model = SENet.create(engine, { numClasses: train.classes.length, seed: run.seed });
-    const optimizer = makeOptimizer(model, run);
-    let start: TrainingProgress | undefined;
+    for (const warning of trainer.info.warnings) console.error(`senet-wasm: ${warning}`);
+    const data = await trainer.loadData(source);
+    let resume: Uint8Array | undefined;
     if (v.resume) {
-      const restored = restoreTrainingCheckpoint(readFileSync(checkpointPath), checkpointPath, model, optimizer);
-      const saved = restored.options as Partial<RunOptions>;
-      for (const key of ['batchSize', 'optimizer', 'seed', 'shuffle', 'augment', 'limit', 'schedule', 'lr'] as const) {
-        if (JSON.stringify(saved[key]) !== JSON.stringify(run[key])) {
-          throw new UsageError(`--resume: the checkpoint was made with ${key} ${JSON.stringify(saved[key])}, this run has ${JSON.stringify(run[key])}`);
-        }
-      }
-      start = restored.progress;
-      console.error(`resuming from ${checkpointPath}: epoch ${start.epoch}, step ${start.step}`);
+      resume = readFileSync(checkpointPath);
+      console.error(`resuming from ${checkpointPath}`);
     } else if (v.init) {
       const path = v.init as string;
-      model.loadStateDict(stateDictFromBytes(readFileSync(path), path).state);
+      await trainer.loadStateDict(readFileSync(path), path);
     }
     mkdirSync(out, { recursive: true });
     const log = (entry: object) => appendFileSync(join(out, 'log.jsonl'), JSON.stringify(entry) + '\n');
-    const save = (progress: TrainingProgress) => writeFileAtomic(checkpointPath, trainingCheckpoint(model, optimizer, progress, { ...run }));
     console.error(
-      `training SENet (${model.parameters.count.toLocaleString('en')} parameters) on ${source}: ${train.length} train / ${test.length} test images, ` +
-        `${engine.threads} thread(s), senet-${engine.variant.name}`,
+      `training SENet (${trainer.info.parameters.toLocaleString('en')} parameters) on ${data.source}: ${data.train} train / ${data.test} test images, ` +
+        `${trainer.info.threads} thread(s), senet-${trainer.info.variant}`,
     );
-    const trainLoader = new DataLoader(train, { batchSize: run.batchSize, shuffle: run.shuffle, seed: run.seed, augment: run.augment });
-    const testLoader = new DataLoader(test, { batchSize: 256 });
     const tty = process.stderr.isTTY;
     let lastLine = 0;
-    const result = await fit(engine, model, optimizer, trainLoader, {
-      epochs: run.epochs, lr: run.lr, schedule: run.schedule, maxSteps, start, testLoader,
+    const result = await trainer.fit({ ...run, maxSteps, resume, checkpoints: true }, {
       onBatch: (r) => {
         const now = Date.now();
         if (tty) process.stderr.write(`\r${formatBatch(r, run.epochs)}\x1b[K`);
@@ -141,25 +101,25 @@ export async function runTrain(v: Record<string, unknown>): Promise<void> {
         }
         if (r.batch % 50 === 0) log({ type: 'batch', ...r });
       },
-      onEpoch: (r) => {
+      onEpoch: ({ checkpoint, ...r }) => {
         if (tty) process.stderr.write('\n');
         console.log(formatEpoch(r, run.epochs));
-        save(r.progress);
+        if (checkpoint) writeFileAtomic(checkpointPath, checkpoint);
         const { test: t, ...rest } = r;
         log({ type: 'epoch', ...rest, test: t && { loss: t.loss, accuracy: t.accuracy, perClass: t.perClass } });
       },
-      onStop: (progress) => {
+      onStop: ({ checkpoint, progress }) => {
         if (tty) process.stderr.write('\n');
-        save(progress);
+        if (checkpoint) writeFileAtomic(checkpointPath, checkpoint);
         console.error(`stopped after ${progress.step} steps; checkpoint in ${checkpointPath}`);
       },
     });
     log({ type: 'end', reason: result.reason, progress: result.progress });
     if (v.save) {
-      writeFileAtomic(v.save as string, stateDictToBytes(model.stateDict()));
+      writeFileAtomic(v.save as string, await trainer.stateDict());
       console.error(`state dict written to ${String(v.save)}`);
     }
   } finally {
-    await engine.close();
+    await trainer.close();
   }
 }

@@ -41,7 +41,16 @@ export interface Batch {
   shape: [number, number, number, number];
 }
 
-export class DataLoader {
+/** What the training loop reads batches from: a DataLoader, or one prepared ahead in a worker. */
+export interface BatchSource {
+  readonly dataset: LabeledImages;
+  readonly batchSize: number;
+  readonly batchesPerEpoch: number;
+  /** The batches of `epoch`, from batch `first` on. */
+  batches(epoch: number, first?: number): Iterable<Batch> | AsyncIterable<Batch>;
+}
+
+export class DataLoader implements BatchSource {
   readonly batchSize: number;
   private readonly shuffle: boolean;
   private readonly seed: number;
@@ -49,7 +58,7 @@ export class DataLoader {
 
   constructor(
     readonly dataset: LabeledImages,
-    private readonly options: LoaderOptions,
+    readonly options: LoaderOptions,
   ) {
     if (!Number.isInteger(options.batchSize) || options.batchSize < 1) {
       throw new RangeError(`batch size must be a positive integer, got ${options.batchSize}`);

@@ -4,7 +4,7 @@
  * progress so that an interrupted run ends with the same weights as an uninterrupted one.
  */
 import type { Engine } from '../engine/engine.js';
-import type { DataLoader } from '../data/loader.js';
+import type { BatchSource, DataLoader } from '../data/loader.js';
 import type { Module } from '../nn/module.js';
 import type { Optimizer } from '../optim/optimizers.js';
 import { learningRate, type ScheduleName } from '../optim/schedules.js';
@@ -63,7 +63,7 @@ export interface FitResult {
   epochs: EpochReport[];
 }
 
-export async function fit(engine: Engine, model: Module, optimizer: Optimizer, loader: DataLoader, options: FitOptions): Promise<FitResult> {
+export async function fit(engine: Engine, model: Module, optimizer: Optimizer, loader: BatchSource, options: FitOptions): Promise<FitResult> {
   const { epochs, schedule = 'constant' } = options;
   const progress: TrainingProgress = { ...(options.start ?? { epoch: 0, batch: 0, step: 0 }) };
   const stepsPerEpoch = loader.batchesPerEpoch;
@@ -73,7 +73,7 @@ export async function fit(engine: Engine, model: Module, optimizer: Optimizer, l
     const epoch = progress.epoch;
     const started = performance.now();
     let [lossSum, correct, seen] = [0, 0, 0];
-    for (const batch of loader.batches(epoch, progress.batch)) {
+    for await (const batch of loader.batches(epoch, progress.batch)) {
       if (options.shouldStop?.() || (options.maxSteps !== undefined && progress.step >= options.maxSteps)) {
         const reason = options.shouldStop?.() ? 'cancelled' : 'max-steps';
         await options.onStop?.({ ...progress });

@@ -22,7 +22,7 @@ export class SENet extends Sequential {
   private constructor(
     engine: Engine,
     readonly parameters: ParameterStore,
-    numClasses: number,
+    readonly numClasses: number,
   ) {
     const s = parameters;
     const conv = (i: number, o: number) => new Conv2d(s, i, o, 3, { padding: 1 });

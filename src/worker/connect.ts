@@ -1,0 +1,76 @@
+/**
+ * Workers behind Comlink, the same way in Node (worker_threads, through Comlink's node adapter)
+ * and in browsers (module Web Workers). `connect` starts a worker and waits for it to say it is
+ * ready; `serve` is the worker's side. The handshake matters: a message posted to a module
+ * worker before its top-level code has run can be lost.
+ */
+import * as Comlink from 'comlink/dist/esm/comlink.mjs';
+
+const READY = 'senet-wasm:ready';
+
+export interface Connection<T> {
+  remote: Comlink.Remote<T>;
+  /** Ends the worker (after the caller has let it finish its work). */
+  terminate(): Promise<void>;
+}
+
+const inNode = typeof process === 'object' && typeof process.versions?.node === 'string' && typeof document === 'undefined' &&
+  !('WorkerGlobalScope' in globalThis);
+
+/**
+ * Starts a worker running `url` and connects to what it serves. `browserWorker` makes the same
+ * worker in a browser: it must be written out as `new Worker(new URL('./x.js', import.meta.url),
+ * { type: 'module' })` at the call site, the form bundlers (Vite, webpack) recognise and bundle.
+ */
+export async function connect<T>(url: URL, browserWorker: () => Worker): Promise<Connection<T>> {
+  if (inNode) {
+    const { Worker } = await import('node:worker_threads');
+    const { default: nodeEndpoint } = await import('comlink/dist/esm/node-adapter.mjs');
+    const worker = new Worker(url);
+    await new Promise<void>((resolve, reject) => {
+      const onMessage = (message: unknown) => {
+        if (message !== READY) return;
+        worker.off('error', reject);
+        worker.off('message', onMessage);
+        resolve();
+      };
+      worker.on('message', onMessage);
+      worker.once('error', reject);
+      worker.once('exit', (code) => reject(new Error(`the worker ${url.pathname} exited with code ${code} before it was ready`)));
+    });
+    return {
+      remote: Comlink.wrap<T>(nodeEndpoint(worker)),
+      terminate: async () => void (await worker.terminate()),
+    };
+  }
+  const worker = browserWorker();
+  await new Promise<void>((resolve, reject) => {
+    const onMessage = (event: MessageEvent) => {
+      if (event.data !== READY) return;
+      worker.removeEventListener('message', onMessage);
+      resolve();
+    };
+    worker.addEventListener('message', onMessage);
+    worker.addEventListener('error', (event) => reject(new Error(`the worker ${url.pathname} failed to start: ${event.message ?? 'error'}`)), { once: true });
+  });
+  return {
+    remote: Comlink.wrap<T>(worker),
+    terminate: async () => worker.terminate(),
+  };
+}
+
+/** The worker's side: exposes `api` to the thread that started it and tells it so. */
+export async function serve(api: object): Promise<void> {
+  if (inNode) {
+    const { parentPort } = await import('node:worker_threads');
+    const { default: nodeEndpoint } = await import('comlink/dist/esm/node-adapter.mjs');
+    if (!parentPort) throw new Error('serve: not running in a worker');
+    Comlink.expose(api, nodeEndpoint(parentPort));
+    parentPort.postMessage(READY);
+    return;
+  }
+  Comlink.expose(api);
+  (globalThis as unknown as { postMessage(message: unknown): void }).postMessage(READY);
+}
+
+export { Comlink };

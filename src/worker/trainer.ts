@@ -1,0 +1,342 @@
+/**
+ * The trainer: an engine, the reference model, its data and training runs behind one object
+ * whose methods take and return plain data (structured-cloneable), so that it can live in a
+ * worker: worker.ts exposes it with Comlink, client.ts (`createTrainer`) is the caller's side.
+ * It runs the same way in Node's worker_threads and in a browser's module Web Worker.
+ */
+import { Engine, type EngineOptions } from '../engine/engine.js';
+import type { Features } from '../engine/features.js';
+import type { VariantName } from '../engine/variants.js';
+import { DataLoader } from '../data/loader.js';
+import { ImageDataset, loadCifar10, readCifar10Archive, readCifar10Files, type Split } from '../data/cifar10.js';
+import { syntheticImages } from '../data/synthetic.js';
+import { SENet } from '../nn/models/senet.js';
+import { fit, type BatchReport, type EpochReport, type FitResult } from '../train/fit.js';
+import { evaluate, type Evaluation } from '../train/step.js';
+import { restoreTrainingCheckpoint, stateDictFromBytes, stateDictToBytes, trainingCheckpoint, type TrainingProgress } from '../train/checkpoint.js';
+import { checkResumable, makeOptimizer, SEED_RECIPE, type RunOptions } from '../train/run.js';
+import { PrefetchingLoader } from './prefetch.js';
+
+export interface TrainerOptions {
+  /** Threads the kernels run on. Default: the host's cores. */
+  threads?: number;
+  /** Force a WebAssembly build instead of choosing by feature detection. */
+  variant?: VariantName;
+  /** Seed of the model's initialisation. Default 0. */
+  seed?: number;
+  numClasses?: number;
+  threadStackSize?: number;
+}
+
+export interface TrainerInfo {
+  variant: VariantName;
+  threads: number;
+  features: Features;
+  parameters: number;
+  /** Why fewer threads run than asked for, and the like. */
+  warnings: string[];
+}
+
+/** Where the data comes from; `limit` keeps the first N training and N test records. */
+export type DataSource = {
+  limit?: number;
+  /** Read only the test set (for evaluating). */
+  testOnly?: boolean;
+} & (
+  | { kind: 'synthetic'; train?: number; test?: number }
+  /** A CIFAR-10 folder or archive on the file system (Node). */
+  | { kind: 'path'; path: string }
+  /** `cifar-10-binary.tar.gz` (or `.tar`) as a Blob, e.g. a File a user picked. */
+  | { kind: 'archive'; archive: Blob; name?: string }
+  /** The batch files as Files (`data_batch_1.bin` ... `test_batch.bin`, optionally `batches.meta.txt`). */
+  | { kind: 'files'; files: (Blob & { name: string })[] }
+);
+
+export interface DataInfo {
+  source: string;
+  train: number;
+  test: number;
+  classes: string[];
+}
+
+export interface FitRequest extends Partial<RunOptions> {
+  /** Stop after this many optimizer steps in total. */
+  maxSteps?: number;
+  /** A training checkpoint (from an `onEpoch` or `onStop` report) to continue from. */
+  resume?: Uint8Array;
+  /** Evaluate on the test set after every epoch. Default true. */
+  evaluate?: boolean;
+  /** Attach a training checkpoint to every epoch report and to the stop report. Default false. */
+  checkpoints?: boolean;
+  /** Prepare the next batch in a worker while the current one trains. Default true. */
+  prefetch?: boolean;
+}
+
+export interface EpochUpdate extends EpochReport {
+  /** With `checkpoints`: the training checkpoint after this epoch (safetensors bytes). */
+  checkpoint?: Uint8Array;
+}
+
+export interface StopUpdate {
+  progress: TrainingProgress;
+  reason: 'max-steps' | 'cancelled';
+  checkpoint?: Uint8Array;
+}
+
+export interface FitCallbacks {
+  onBatch?: (report: BatchReport) => void;
+  onEpoch?: (report: EpochUpdate) => void | Promise<void>;
+  onStop?: (report: StopUpdate) => void | Promise<void>;
+}
+
+export interface FitSummary extends Omit<FitResult, 'epochs'> {
+  run: RunOptions;
+  epochs: EpochReport[];
+}
+
+export interface Prediction {
+  /** Class probabilities (softmax of the logits), one row per image. */
+  probabilities: number[][];
+  /** The most probable class of each image. */
+  predicted: number[];
+}
+
+export interface TestImages {
+  /** CHW uint8 images, one after the other. */
+  images: Uint8Array;
+  labels: number[];
+  shape: [number, number, number];
+  classes: string[];
+}
+
+export class Trainer {
+  private engine: Engine | undefined;
+  private model: SENet | undefined;
+  private data: { train: ImageDataset; test: ImageDataset; limit: number | undefined; info: DataInfo } | undefined;
+  private busy: { name: string; done: Promise<unknown> } | undefined;
+  private cancelRequested = false;
+
+  /** Starts the engine and builds the reference SENet with PyTorch's default initialisation. */
+  async init(options: TrainerOptions = {}): Promise<TrainerInfo> {
+    if (this.engine) throw new Error('Trainer.init: already initialised');
+    const warnings: string[] = [];
+    const engineOptions: EngineOptions = {
+      ...(options.threads === undefined ? {} : { threads: options.threads }),
+      ...(options.variant === undefined ? {} : { variant: options.variant }),
+      ...(options.threadStackSize === undefined ? {} : { threadStackSize: options.threadStackSize }),
+      warn: (message) => warnings.push(message),
+    };
+    this.engine = await Engine.create(engineOptions);
+    this.model = SENet.create(this.engine, { numClasses: options.numClasses ?? 10, seed: options.seed ?? 0 });
+    return {
+      variant: this.engine.variant.name, threads: this.engine.threads, features: this.engine.features,
+      parameters: this.model.parameters.count, warnings,
+    };
+  }
+
+  /** Loads the training and test sets. */
+  async loadData(source: DataSource): Promise<DataInfo> {
+    return this.exclusive('loadData', async () => {
+      const [train, test, name] = await readSource(source);
+      const classes = this.ready().model.numClasses;
+      if (train.classes.length !== classes) {
+        throw new Error(`${name} has ${train.classes.length} classes; the model was built for ${classes}`);
+      }
+      const limit = source.limit;
+      const cut = (set: ImageDataset) => (limit === undefined ? set : set.subset(limit));
+      const info = { source: name, train: cut(train).length, test: cut(test).length, classes: [...train.classes] };
+      this.data = { train: cut(train), test: cut(test), limit, info };
+      return info;
+    });
+  }
+
+  /**
+   * Trains with `request`'s options (the seed recipe where not given), from the current weights
+   * with a fresh optimizer, or from `request.resume`. Resolves when the run ends, is cancelled
+   * or reaches `maxSteps`; rejects on a non-finite loss (`NonFiniteLossError`, weights untouched).
+   */
+  async fit(request: FitRequest = {}, callbacks: FitCallbacks = {}): Promise<FitSummary> {
+    return this.exclusive('fit', async () => {
+      const { engine, model } = this.ready();
+      const data = this.loaded();
+      const run = runOptions(request);
+      const optimizer = makeOptimizer(model.parameters, run);
+      const checkpointOptions = { ...run, limit: data.limit };
+      let start: TrainingProgress | undefined;
+      if (request.resume) {
+        const restored = restoreTrainingCheckpoint(request.resume, 'the checkpoint', model, optimizer);
+        checkResumable(restored.options as Partial<RunOptions>, run, 'the checkpoint');
+        if (restored.options.limit !== data.limit) {
+          throw new Error(`the checkpoint was made with limit ${String(restored.options.limit)}; this data has limit ${String(data.limit)}`);
+        }
+        start = restored.progress;
+      }
+      const checkpoint = (progress: TrainingProgress) =>
+        request.checkpoints ? { checkpoint: trainingCheckpoint(model, optimizer, progress, checkpointOptions) } : {};
+      const trainLoader = new DataLoader(data.train, { batchSize: run.batchSize, shuffle: run.shuffle, seed: run.seed, augment: run.augment });
+      const loader = request.prefetch === false ? trainLoader : await PrefetchingLoader.start(trainLoader);
+      this.cancelRequested = false;
+      try {
+        const result = await fit(engine, model, optimizer, loader, {
+          epochs: run.epochs, lr: run.lr, schedule: run.schedule, maxSteps: request.maxSteps, start,
+          ...(request.evaluate === false ? {} : { testLoader: new DataLoader(data.test, { batchSize: 256 }) }),
+          shouldStop: () => this.cancelRequested,
+          onBatch: (report) => void callbacks.onBatch?.(report),
+          onEpoch: async (report) => callbacks.onEpoch?.({ ...report, ...checkpoint(report.progress) }),
+          onStop: async (progress) =>
+            callbacks.onStop?.({ progress, reason: this.cancelRequested ? 'cancelled' : 'max-steps', ...checkpoint(progress) }),
+        });
+        return { ...result, run };
+      } finally {
+        if (loader instanceof PrefetchingLoader) await loader.close();
+        optimizer.free();
+      }
+    });
+  }
+
+  /** Asks a running `fit` to stop after the current batch (it then calls `onStop` and resolves). */
+  cancel(): void {
+    this.cancelRequested = true;
+  }
+
+  /** Test loss, accuracy, per-class accuracy and confusion matrix, in eval mode. */
+  async evaluate(options: { limit?: number; batchSize?: number; keepPredictions?: boolean } = {}): Promise<Evaluation> {
+    return this.exclusive('evaluate', async () => {
+      const { engine, model } = this.ready();
+      const test = this.loaded().test;
+      const set = options.limit === undefined ? test : test.subset(options.limit);
+      const loader = new DataLoader(set, { batchSize: options.batchSize ?? 256 });
+      return evaluate(engine, model, loader, { keepPredictions: options.keepPredictions ?? false });
+    });
+  }
+
+  /** Test images `start` .. `start + count - 1` (clipped to the set), for showing them. */
+  testImages(start: number, count: number): TestImages {
+    const test = this.loaded().test;
+    const end = Math.min(test.length, start + count);
+    const bytes = test.channels * test.height * test.width;
+    const images = new Uint8Array(Math.max(0, end - start) * bytes);
+    const labels: number[] = [];
+    for (let i = start; i < end; i++) {
+      images.set(test.image(i), (i - start) * bytes);
+      labels.push(test.label(i));
+    }
+    return { images, labels, shape: [test.channels, test.height, test.width], classes: [...test.classes] };
+  }
+
+  /**
+   * Class probabilities of `count` CHW uint8 images (3x32x32 each), scaled to [0, 1] as in
+   * training, in eval mode.
+   */
+  async predict(images: Uint8Array, count: number): Promise<Prediction> {
+    return this.exclusive('predict', async () => {
+      const { engine, model } = this.ready();
+      const per = 3 * 32 * 32;
+      if (!Number.isInteger(count) || count < 1 || images.length !== count * per) {
+        throw new RangeError(`predict: ${images.length} bytes is not ${count} images of 3x32x32 (${count * per} bytes)`);
+      }
+      const wasTraining = model.training;
+      model.eval();
+      const input = engine.tensor([count, 3, 32, 32], Float32Array.from(images, (v) => v / 255));
+      try {
+        const output = model.forward(input);
+        const logits = output.toArray();
+        output.owner.free();
+        const classes = logits.length / count;
+        const probabilities = Array.from({ length: count }, (_, i) => softmax(logits.subarray(i * classes, (i + 1) * classes)));
+        return { probabilities, predicted: probabilities.map((p) => p.indexOf(Math.max(...p))) };
+      } finally {
+        input.free();
+        model.train(wasTraining);
+      }
+    });
+  }
+
+  /** The model's state dict as safetensors bytes (PyTorch keys; loads with safetensors.torch). */
+  stateDict(): Uint8Array {
+    return stateDictToBytes(this.ready().model.stateDict());
+  }
+
+  /** Loads a state dict (safetensors bytes, e.g. saved from PyTorch); `source` names it in errors. */
+  async loadStateDict(bytes: Uint8Array, source = 'the state dict'): Promise<void> {
+    return this.exclusive('loadStateDict', async () => {
+      this.ready().model.loadStateDict(stateDictFromBytes(bytes, source).state);
+    });
+  }
+
+  /** Cancels a running fit and waits for it, then stops the engine's threads; the trainer cannot be used afterwards. */
+  async close(): Promise<void> {
+    this.cancelRequested = true;
+    await this.busy?.done.catch(() => undefined);
+    const engine = this.engine;
+    this.engine = undefined;
+    this.model = undefined;
+    await engine?.close();
+  }
+
+  private ready(): { engine: Engine; model: SENet } {
+    if (!this.engine || !this.model) throw new Error('the trainer is not initialised (call init first) or was closed');
+    return { engine: this.engine, model: this.model };
+  }
+
+  private loaded(): NonNullable<Trainer['data']> {
+    if (!this.data) throw new Error('no data loaded (call loadData first)');
+    return this.data;
+  }
+
+  /** Runs `task` unless another call is still running (a fit yields between batches). */
+  private async exclusive<T>(name: string, task: () => Promise<T>): Promise<T> {
+    if (this.busy) throw new Error(`${name}: the trainer is busy with ${this.busy.name} (cancel it or wait for it)`);
+    const done = task();
+    this.busy = { name, done };
+    try {
+      return await done;
+    } finally {
+      this.busy = undefined;
+    }
+  }
+}
+
+function runOptions(request: FitRequest): RunOptions {
+  const run = { ...SEED_RECIPE };
+  for (const key of Object.keys(SEED_RECIPE) as (keyof RunOptions)[]) {
+    if (request[key] !== undefined) Object.assign(run, { [key]: request[key] });
+  }
+  if (request.weightDecay !== undefined) run.weightDecay = request.weightDecay;
+  return run;
+}
+
+async function readSource(source: DataSource): Promise<[ImageDataset, ImageDataset, string]> {
+  const [read, name] = splitReader(source);
+  if (source.testOnly) {
+    // No training set: an empty one with the test set's classes.
+    const test = await read('test');
+    return [new ImageDataset(new Uint8Array(0), new Uint8Array(0), test.classes), test, name];
+  }
+  const train = await read('train');
+  return [train, await read('test'), name];
+}
+
+function splitReader(source: DataSource): [(split: Split) => Promise<ImageDataset>, string] {
+  switch (source.kind) {
+    case 'synthetic':
+      return [async (split) => (split === 'train' ? syntheticImages(source.train ?? 5000, 1) : syntheticImages(source.test ?? 1000, 2)), 'synthetic'];
+    case 'path':
+      return [(split) => loadCifar10(source.path, split), source.path];
+    case 'archive': {
+      const name = source.name ?? (source.archive as Partial<File>).name ?? 'the archive';
+      return [(split) => readCifar10Archive(source.archive, split, name), name];
+    }
+    case 'files':
+      return [(split) => readCifar10Files(source.files, split), source.files.map((f) => f.name).join(', ')];
+    default:
+      throw new Error(`unknown data source kind '${(source as { kind: unknown }).kind as string}'`);
+  }
+}
+
+function softmax(logits: Float32Array): number[] {
+  const max = Math.max(...logits);
+  const exp = Array.from(logits, (l) => Math.exp(l - max));
+  const total = exp.reduce((a, b) => a + b, 0);
+  return exp.map((e) => e / total);
+}
