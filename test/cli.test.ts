@@ -58,6 +58,22 @@ describe('senet CLI', () => {
     expect(truncated.stderr).toContain('is not a multiple of 3073');
   });
 
+  it('profiles training steps: every layer, pass, the loss, the update and the data wait', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'senet-'));
+    const r = senet(['train', '--data', 'synthetic', '--limit', '32', '--steps', '2', '--batch-size', '16', '--threads', '1', '--profile', '--out', 'run'], dir);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/per step, mean of 2 steps \(\d+ ms a step\)/);
+    for (const row of [
+      /features\.0 +Conv2d +forward +\[16,3,32,32\]/, /features\.0 +Conv2d +backward +\[16,64,32,32\]/,
+      /features\.1 +BatchNorm2d\+ReLU +forward/, /features\.16 +SEBlock +backward +\[16,1024,4,4\]/,
+      /classifier\.0 +Linear +forward +\[16,1024\]/, /loss +loss +forward +\[16,10\]/, /optimizer +optimizer +update +\[6415882\]/,
+      /data +data +wait/, /^Conv2d backward +[\d.]+ +[\d.]+%$/m,
+    ]) {
+      expect(r.stdout).toMatch(row);
+    }
+    expect(r.stdout).not.toMatch(/features\.2 +ReLU/); // fused into the batch norm
+  });
+
   it('trains on the synthetic set, saves a state dict, and evaluates it to JSON', () => {
     const dir = mkdtempSync(join(tmpdir(), 'senet-'));
     const train = senet(['train', '--data', 'synthetic', '--limit', '64', '--epochs', '1', '--batch-size', '32', '--threads', '2', '--out', 'run', '--save', 'w.safetensors'], dir);

@@ -5,6 +5,7 @@ import { AUGMENTS } from '../data/loader.js';
 import { SCHEDULES } from '../optim/schedules.js';
 import { writeFileAtomic } from '../train/files.js';
 import { formatBatch, formatEpoch } from '../train/progress.js';
+import { formatProfile } from '../nn/profile.js';
 import { OPTIMIZERS, SEED_RECIPE, type RunOptions } from '../train/run.js';
 import { createTrainer } from '../worker/client.js';
 import { dataSource } from './data.js';
@@ -33,14 +34,16 @@ cross-entropy, 10 epochs, then test accuracy.
   --steps N                  stop after N optimizer steps
   --no-shuffle               take training records in file order (data_batch_1 first)
   --limit N                  use only the first N training and N test records
-  --save W.safetensors       write the final state dict (loads in PyTorch with safetensors)`;
+  --save W.safetensors       write the final state dict (loads in PyTorch with safetensors)
+  --profile                  print where the training steps spent their time: every layer's
+                             forward and backward, the loss, the optimizer update, the data wait`;
 
 export const TRAIN_OPTIONS = {
   data: { type: 'string' }, model: { type: 'string' }, epochs: { type: 'string' }, 'batch-size': { type: 'string' },
   optimizer: { type: 'string' }, lr: { type: 'string' }, 'weight-decay': { type: 'string' }, schedule: { type: 'string' },
   augment: { type: 'string' }, threads: { type: 'string' }, seed: { type: 'string' }, out: { type: 'string' },
   resume: { type: 'boolean' }, init: { type: 'string' }, steps: { type: 'string' }, 'no-shuffle': { type: 'boolean' },
-  limit: { type: 'string' }, save: { type: 'string' },
+  limit: { type: 'string' }, save: { type: 'string' }, profile: { type: 'boolean' },
 } as const;
 
 function parseRun(v: Record<string, unknown>): RunOptions {
@@ -91,7 +94,7 @@ export async function runTrain(v: Record<string, unknown>): Promise<void> {
     );
     const tty = process.stderr.isTTY;
     let lastLine = 0;
-    const result = await trainer.fit({ ...run, maxSteps, resume, checkpoints: true }, {
+    const result = await trainer.fit({ ...run, maxSteps, resume, checkpoints: true, profile: Boolean(v.profile) }, {
       onBatch: (r) => {
         const now = Date.now();
         if (tty) process.stderr.write(`\r${formatBatch(r, run.epochs)}\x1b[K`);
@@ -115,6 +118,7 @@ export async function runTrain(v: Record<string, unknown>): Promise<void> {
       },
     });
     log({ type: 'end', reason: result.reason, progress: result.progress });
+    if (result.profile) console.log(formatProfile(result.profile.rows, result.profile.steps));
     if (v.save) {
       writeFileAtomic(v.save as string, await trainer.stateDict());
       console.error(`state dict written to ${String(v.save)}`);

@@ -12,6 +12,7 @@ import type { Engine } from '../engine/engine.js';
 import type { Tensor } from '../engine/tensor.js';
 import { formatShape } from '../engine/errors.js';
 import type { Parameter } from './parameters.js';
+import type { Profiler } from './profile.js';
 
 /** One entry of a state dict: float32 values, or an int64 counter (num_batches_tracked). */
 export type StateValue = { dtype: 'F32'; shape: number[]; data: Float32Array } | { dtype: 'I64'; shape: number[]; data: BigInt64Array };
@@ -25,6 +26,9 @@ export abstract class Module {
   private readonly childModules = new Map<string, Module>();
   private readonly parameterSlots = new Map<string, Parameter>();
   private readonly bufferSlots = new Map<string, Tensor>();
+
+  /** Set by `profile()`: where this module's times go, and its state-dict path. */
+  profiling: { profiler: Profiler; path: string } | undefined;
 
   constructor(readonly engine: Engine) {}
 
@@ -55,6 +59,12 @@ export abstract class Module {
 
   children(): [string, Module][] {
     return [...this.childModules];
+  }
+
+  /** Times every layer's forward and backward into `profiler` (undefined: stop timing). */
+  profile(profiler: Profiler | undefined, path = ''): void {
+    this.profiling = profiler && { profiler, path };
+    for (const [name, child] of this.childModules) child.profile(profiler, path ? `${path}.${name}` : name);
   }
 
   train(mode = true): this {

@@ -26,6 +26,11 @@ export abstract class Optimizer {
     this.engine = store.engine;
   }
 
+  /** Parameters (numbers) this optimizer updates. */
+  get parameterCount(): number {
+    return this.store.count;
+  }
+
   /** Applies one update from the gradients the model's backward wrote. */
   abstract step(): void;
 

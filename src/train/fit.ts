@@ -10,6 +10,7 @@ import type { Optimizer } from '../optim/optimizers.js';
 import { learningRate, type ScheduleName } from '../optim/schedules.js';
 import type { TrainingProgress } from './checkpoint.js';
 import { evaluate, trainStep, type Evaluation } from './step.js';
+import type { Profiler } from '../nn/profile.js';
 
 export interface BatchReport {
   epoch: number;
@@ -54,6 +55,8 @@ export interface FitOptions {
   onStop?: (progress: TrainingProgress) => void | Promise<void>;
   /** Checked between batches: return true to stop (cancel). */
   shouldStop?: () => boolean;
+  /** Times every layer's passes, the loss, the update and the wait for data (call `model.profile` too). */
+  profiler?: Profiler;
 }
 
 export interface FitResult {
@@ -73,14 +76,16 @@ export async function fit(engine: Engine, model: Module, optimizer: Optimizer, l
     const epoch = progress.epoch;
     const started = performance.now();
     let [lossSum, correct, seen] = [0, 0, 0];
+    let waitStarted = performance.now();
     for await (const batch of loader.batches(epoch, progress.batch)) {
+      options.profiler?.add('data', 'data', 'wait', batch.shape, performance.now() - waitStarted);
       if (options.shouldStop?.() || (options.maxSteps !== undefined && progress.step >= options.maxSteps)) {
         const reason = options.shouldStop?.() ? 'cancelled' : 'max-steps';
         await options.onStop?.({ ...progress });
         return { progress, reason, epochs: reports };
       }
       optimizer.lr = learningRate(schedule, progress.step, { lr: options.lr, stepsPerEpoch, epochs });
-      const result = trainStep(engine, model, optimizer, batch);
+      const result = trainStep(engine, model, optimizer, batch, options.profiler);
       progress.batch++;
       progress.step++;
       lossSum += result.loss * result.size;
@@ -92,6 +97,7 @@ export async function fit(engine: Engine, model: Module, optimizer: Optimizer, l
         epoch: epoch + 1, batch: progress.batch, batches: stepsPerEpoch, loss: lossSum / seen, accuracy: correct / seen,
         imagesPerSecond: rate, etaSeconds: (loader.dataset.length - progress.batch * loader.batchSize) / rate, lr: optimizer.lr, step: progress.step,
       });
+      waitStarted = performance.now();
       await yieldToEventLoop();
     }
     const seconds = (performance.now() - started) / 1000;

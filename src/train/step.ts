@@ -8,6 +8,7 @@ import type { Batch, DataLoader } from '../data/loader.js';
 import type { Module } from '../nn/module.js';
 import type { Optimizer } from '../optim/optimizers.js';
 import type { Tensor } from '../engine/tensor.js';
+import type { Pass, Profiler } from '../nn/profile.js';
 
 /** The loss became NaN or infinite: training stops before the update, keeping the last good checkpoint. */
 export class NonFiniteLossError extends Error {
@@ -23,20 +24,25 @@ export interface StepResult {
   size: number;
 }
 
-/** Forward, loss, backward and one optimizer update on `batch` (none if the loss is not finite). */
-export function trainStep(engine: Engine, model: Module, optimizer: Optimizer, batch: Batch): StepResult {
+/**
+ * Forward, loss, backward and one optimizer update on `batch` (none if the loss is not finite).
+ * With a `profiler` (and `model.profile(profiler)` for the layers) the loss and the update are timed.
+ */
+export function trainStep(engine: Engine, model: Module, optimizer: Optimizer, batch: Batch, profiler?: Profiler): StepResult {
+  const timed = <T>(name: string, pass: Pass, shape: readonly number[], work: () => T): T =>
+    profiler ? profiler.time(name, name, pass, shape, work) : work();
   const input = engine.tensor(batch.shape, batch.images);
   const labels = engine.indices([batch.size], batch.labels);
   const logits = model.forward(input);
-  const { loss, probs } = crossEntropyForward(engine, logits, labels);
+  const { loss, probs } = timed('loss', 'forward', logits.shape, () => crossEntropyForward(engine, logits, labels));
   if (!Number.isFinite(loss)) {
     for (const t of [input, labels, logits, probs]) t.owner.free();
     throw new NonFiniteLossError(loss);
   }
   const correct = countCorrect(engine, logits, batch.labels);
-  const gradLogits = crossEntropyBackward(engine, probs, labels);
+  const gradLogits = timed('loss', 'backward', logits.shape, () => crossEntropyBackward(engine, probs, labels));
   model.backward(gradLogits).owner.free();
-  optimizer.step();
+  timed('optimizer', 'update', [optimizer.parameterCount], () => optimizer.step());
   for (const t of [input, labels, logits, probs, gradLogits]) t.owner.free();
   return { loss, correct, size: batch.size };
 }
@@ -64,6 +70,9 @@ export function evaluate(
   let lossSum = 0;
   let count = 0;
   const wasTraining = model.training;
+  // Evaluation is not part of a training step's profile.
+  const profiling = model.profiling;
+  model.profile(undefined);
   model.eval();
   try {
     for (const batch of loader.batches(0)) {
@@ -88,6 +97,7 @@ export function evaluate(
     }
   } finally {
     model.train(wasTraining);
+    model.profile(profiling?.profiler, profiling?.path);
   }
   const correct = confusion.reduce((sum, row, i) => sum + row[i]!, 0);
   const perClass = confusion.map((row, i) => row[i]! / row.reduce((a, b) => a + b, 0));

@@ -16,6 +16,7 @@ import { evaluate, type Evaluation } from '../train/step.js';
 import { restoreTrainingCheckpoint, stateDictFromBytes, stateDictToBytes, trainingCheckpoint, type TrainingProgress } from '../train/checkpoint.js';
 import { checkResumable, makeOptimizer, SEED_RECIPE, type RunOptions } from '../train/run.js';
 import { PrefetchingLoader } from './prefetch.js';
+import { Profiler, type ProfileRow } from '../nn/profile.js';
 
 export interface TrainerOptions {
   /** Threads the kernels run on. Default: the host's cores. */
@@ -70,6 +71,8 @@ export interface FitRequest extends Partial<RunOptions> {
   checkpoints?: boolean;
   /** Prepare the next batch in a worker while the current one trains. Default true. */
   prefetch?: boolean;
+  /** Time every layer's forward and backward, the loss, the update and the wait for data. */
+  profile?: boolean;
 }
 
 export interface EpochUpdate extends EpochReport {
@@ -92,6 +95,8 @@ export interface FitCallbacks {
 export interface FitSummary extends Omit<FitResult, 'epochs'> {
   run: RunOptions;
   epochs: EpochReport[];
+  /** With `profile`: summed times of the steps this call ran. */
+  profile?: { steps: number; rows: ProfileRow[] };
 }
 
 export interface Prediction {
@@ -176,18 +181,23 @@ export class Trainer {
       const trainLoader = new DataLoader(data.train, { batchSize: run.batchSize, shuffle: run.shuffle, seed: run.seed, augment: run.augment });
       const loader = request.prefetch === false ? trainLoader : await PrefetchingLoader.start(trainLoader);
       this.cancelRequested = false;
+      const profiler = request.profile ? new Profiler() : undefined;
+      model.profile(profiler);
       try {
         const result = await fit(engine, model, optimizer, loader, {
           epochs: run.epochs, lr: run.lr, schedule: run.schedule, maxSteps: request.maxSteps, start,
           ...(request.evaluate === false ? {} : { testLoader: new DataLoader(data.test, { batchSize: 256 }) }),
           shouldStop: () => this.cancelRequested,
+          profiler,
           onBatch: (report) => void callbacks.onBatch?.(report),
           onEpoch: async (report) => callbacks.onEpoch?.({ ...report, ...checkpoint(report.progress) }),
           onStop: async (progress) =>
             callbacks.onStop?.({ progress, reason: this.cancelRequested ? 'cancelled' : 'max-steps', ...checkpoint(progress) }),
         });
-        return { ...result, run };
+        const steps = result.progress.step - (start?.step ?? 0);
+        return { ...result, run, ...(profiler ? { profile: { steps, rows: profiler.report() } } : {}) };
       } finally {
+        model.profile(undefined);
         if (loader instanceof PrefetchingLoader) await loader.close();
         optimizer.free();
       }

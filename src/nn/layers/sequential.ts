@@ -36,7 +36,7 @@ export class Sequential extends Module {
     let x = input;
     for (const layer of this.layers) {
       if (this.fused.has(layer)) continue;
-      const y = layer.forward(x);
+      const y = this.timed(layer, 'forward', x, () => layer.forward(x));
       if (x !== input) {
         if (this.training) this.activations.push(x);
         else if (y.owner !== x.owner) x.owner.free();
@@ -52,12 +52,20 @@ export class Sequential extends Module {
     for (let i = this.layers.length - 1; i >= 0; i--) {
       const layer = this.layers[i]!;
       if (this.fused.has(layer)) continue;
-      const next = layer.backward(g);
+      const next = this.timed(layer, 'backward', g, () => layer.backward(g));
       if (g !== gradOutput && next.owner !== g.owner) g.owner.free();
       g = next;
     }
     this.releaseActivations();
     return g;
+  }
+
+  /** Runs a layer's pass, timed when profiling (containers are not: their layers are). */
+  private timed(layer: Module, pass: 'forward' | 'backward', input: Tensor, work: () => Tensor): Tensor {
+    const profiling = layer.profiling;
+    if (!profiling || layer instanceof Sequential) return work();
+    const op = layer instanceof BatchNorm2d && layer.fusedRelu ? 'BatchNorm2d+ReLU' : layer.constructor.name;
+    return profiling.profiler.time(profiling.path, op, pass, input.shape, work);
   }
 
   /** Frees the kept activations, except memory the returned output still uses. */
