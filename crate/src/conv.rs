@@ -35,11 +35,16 @@
 //! copied without per-element bounds checks and only the padded border is zero-filled; with
 //! stride 1 (e.g. the 3x3 stride-1 padding-1 convolutions of SENet) a row is one contiguous copy.
 //!
+//! 3x3 stride-1 padding-1 layers with at least 16 channels in and out (SENet's conv2-conv5) take
+//! Winograd's F(2x2, 3x3) instead for all three passes (see [`crate::winograd`]): 2.25x fewer
+//! multiply-adds.
+//!
 //! Every pass OVERWRITES its output (grad_weight and grad_bias included): nothing has to be
 //! zeroed beforehand, and gradients are not accumulated into existing values.
 
 use crate::gemm::{gemm_on, MatRef, Start, MR, NR};
 use crate::scratch;
+use crate::winograd;
 use rayon::prelude::*;
 use std::cell::Cell;
 use std::ops::Range;
@@ -247,6 +252,21 @@ pub fn conv2d_forward(
     bias: Option<&[f32]>,
     output: &mut [f32],
 ) -> Result<(), String> {
+    if winograd::applies(s) {
+        winograd::forward(s, input, weight, bias, output);
+        return Ok(());
+    }
+    forward_by_im2col(s, input, weight, bias, output)
+}
+
+/// [`conv2d_forward`] by im2col + GEMM, for any shape.
+fn forward_by_im2col(
+    s: &Conv2dShape,
+    input: &[f32],
+    weight: &[f32],
+    bias: Option<&[f32]>,
+    output: &mut [f32],
+) -> Result<(), String> {
     let (k, p, cout) = (s.patch_len(), s.out_plane(), s.out_channels);
     let (in_image, out_image) = (s.in_channels * s.height * s.width, cout * p);
     let nb = s.images_per_chunk();
@@ -275,6 +295,20 @@ pub fn conv2d_forward(
 /// `grad_input = ∂L/∂input` from `grad_output = ∂L/∂output` `[N, Cout, OH, OW]` and `weight`;
 /// `grad_input` `[N, Cin, H, W]` is overwritten.
 pub fn conv2d_grad_input(
+    s: &Conv2dShape,
+    grad_output: &[f32],
+    weight: &[f32],
+    grad_input: &mut [f32],
+) -> Result<(), String> {
+    if winograd::applies(s) {
+        winograd::grad_input(s, grad_output, weight, grad_input);
+        return Ok(());
+    }
+    grad_input_by_im2col(s, grad_output, weight, grad_input)
+}
+
+/// [`conv2d_grad_input`] by GEMM + col2im, for any shape.
+fn grad_input_by_im2col(
     s: &Conv2dShape,
     grad_output: &[f32],
     weight: &[f32],
@@ -324,6 +358,10 @@ pub fn conv2d_grad_weight(
     grad_output: &[f32],
     grad_weight: &mut [f32],
 ) -> Result<(), String> {
+    if winograd::applies(s) {
+        winograd::grad_weight(s, input, grad_output, grad_weight);
+        return Ok(());
+    }
     grad_weight_in_groups(s, input, grad_output, grad_weight, s.grad_weight_groups(), s.grad_weight_transposed())
 }
 

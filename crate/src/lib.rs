@@ -16,6 +16,7 @@ pub mod pooling;
 pub mod se;
 pub mod scratch;
 pub mod threads;
+pub mod winograd;
 #[cfg(test)]
 mod test_support;
 

@@ -1,0 +1,524 @@
+//! 3x3, stride-1, padding-1 convolutions by Winograd's minimal filtering F(2x2, 3x3) (Lavin and
+//! Gray, "Fast Algorithms for Convolutional Neural Networks", 2015): the forward pass,
+//! grad_input (the same convolution of grad_output with the kernels rotated by 180° and their
+//! channels swapped) and grad_weight.
+//!
+//! Each 2x2 output tile comes from a 4x4 input tile `d` and a 3x3 kernel `g` as
+//! `Y = Aᵀ [(G g Gᵀ) ⊙ (Bᵀ d B)] A`: 16 multiplies instead of 36. Summed over input channels,
+//! the element-wise products become 16 independent GEMMs, one per position `ξ` of the 4x4
+//! transformed tile: `M[ξ] = U[ξ] · V[ξ]` with `U[ξ]` `[C2, C1]` the transformed kernels and
+//! `V[ξ]` `[C1, tiles]` the transformed input tiles. The GEMMs do 2.25x fewer multiply-adds than
+//! im2col's; the transforms are additions only and cost `O(C·tiles)` against the GEMMs'
+//! `O(C1·C2·tiles)`, which is why this path is taken only for layers with at least
+//! [`MIN_CHANNELS`] channels on both sides. F(2x2, 3x3)'s transforms have coefficients 0, ±1
+//! and ±1/2 only, so it is about as accurate as the direct convolution (F(4x4, 3x3) would save
+//! more but loses digits).
+//!
+//! grad_weight differentiates the same formula with respect to `g`: summed over all tiles,
+//! `∂L/∂g = Gᵀ [Σ (A dY Aᵀ) ⊙ (Bᵀ d B)] G`, where `dY` is a 2x2 tile of grad_output. The sums
+//! are again 16 GEMMs, `dU[ξ] = Z[ξ] · V[ξ]ᵀ` `[Cout, Cin]` with `Z[ξ]` `[Cout, tiles]` the
+//! transformed grad_output tiles, accumulated over the chunks in order.
+//!
+//! Images are processed in chunks (a fixed number per chunk, from the shape only) so that the
+//! scratch stays within [`SCRATCH_FLOATS`]; within a chunk the input transform runs in parallel
+//! over input channels, the 16 GEMMs in parallel (each on one thread), and the output transform
+//! in parallel over output planes. Nothing depends on the thread count, so neither do results.
+//! Odd heights and widths are covered by partial tiles at the bottom and right.
+
+use crate::conv::Conv2dShape;
+use crate::gemm::{gemm_on, MatRef, Start};
+use crate::scratch;
+use crate::threads::SharedMut;
+use rayon::prelude::*;
+use std::cell::Cell;
+
+/// Positions in a transformed 4x4 tile: one GEMM each.
+const XI: usize = 16;
+/// Fewest channels (in and out) for which the transforms pay off.
+pub const MIN_CHANNELS: usize = 16;
+/// GEMM width (tiles) a chunk of images aims for.
+const TARGET_TILES: usize = 512;
+/// Most floats the chunk's transformed input and products may hold together (32 MB).
+const SCRATCH_FLOATS: usize = 8 << 20;
+
+thread_local! {
+    /// Transformed kernels `U`, `[16, C2, C1]`.
+    static KERNELS: Cell<Vec<f32>> = const { Cell::new(Vec::new()) };
+    /// The chunk's transformed input tiles `V`, `[C1, 16, tiles]`.
+    static TILES: Cell<Vec<f32>> = const { Cell::new(Vec::new()) };
+    /// The chunk's products `M`, `[16, C2, tiles]`.
+    static PRODUCTS: Cell<Vec<f32>> = const { Cell::new(Vec::new()) };
+}
+
+/// Whether `s` is a 3x3, stride-1, padding-1 convolution with enough channels for this path.
+pub fn applies(s: &Conv2dShape) -> bool {
+    (s.kernel_h, s.kernel_w, s.stride_h, s.stride_w, s.pad_h, s.pad_w) == (3, 3, 1, 1, 1, 1)
+        && s.in_channels >= MIN_CHANNELS
+        && s.out_channels >= MIN_CHANNELS
+}
+
+/// `output = conv(input, weight) + bias` for a shape that [`applies`].
+pub fn forward(s: &Conv2dShape, input: &[f32], weight: &[f32], bias: Option<&[f32]>, output: &mut [f32]) {
+    let plan = Plan::new(s.batch, s.in_channels, s.out_channels, s.height, s.width);
+    scratch::lend(&KERNELS, |u| {
+        transform_kernels(weight, s.out_channels, s.in_channels, false, u);
+        convolve(&plan, input, u, bias, output);
+    });
+}
+
+/// `grad_input` from `grad_output` for a shape that [`applies`]: the convolution of
+/// `grad_output` (channels `Cout`) with the rotated kernels (`Cout` -> `Cin`), padding 1.
+pub fn grad_input(s: &Conv2dShape, grad_output: &[f32], weight: &[f32], grad_input: &mut [f32]) {
+    let plan = Plan::new(s.batch, s.out_channels, s.in_channels, s.height, s.width);
+    scratch::lend(&KERNELS, |u| {
+        transform_kernels(weight, s.out_channels, s.in_channels, true, u);
+        convolve(&plan, grad_output, u, None, grad_input);
+    });
+}
+
+/// `grad_weight` `[Cout, Cin, 3, 3]` (overwritten) from `input` and `grad_output`, summed over
+/// the batch, for a shape that [`applies`].
+pub fn grad_weight(s: &Conv2dShape, input: &[f32], grad_output: &[f32], grad_weight: &mut [f32]) {
+    let plan = Plan::new(s.batch, s.in_channels, s.out_channels, s.height, s.width);
+    let (cin, cout, plane) = (s.in_channels, s.out_channels, s.height * s.width);
+    let nb = plan.images_per_chunk();
+    scratch::lend(&KERNELS, |du| {
+        du.resize(XI * cout * cin, 0.0);
+        for (c, first) in (0..s.batch).step_by(nb).enumerate() {
+            let images = nb.min(s.batch - first);
+            let width = images * plan.tiles();
+            let input = &input[first * cin * plane..][..images * cin * plane];
+            let grad_output = &grad_output[first * cout * plane..][..images * cout * plane];
+            scratch::lend(&TILES, |v| {
+                transform_planes(input, cin, images, v, width, |image, v, at| transform_input_plane(&plan, image, v, at, width));
+                scratch::lend(&PRODUCTS, |z| {
+                    transform_planes(grad_output, cout, images, z, width, |g, z, at| transform_grad_plane(&plan, g, z, at, width));
+                    let start = if c == 0 { Start::Zero } else { Start::Accumulate };
+                    du.par_chunks_mut(cout * cin).enumerate().for_each(|(xi, du)| {
+                        let a = MatRef { data: &z[xi * width..], ld: XI * width, transposed: false };
+                        let b = MatRef { data: &v[xi * width..], ld: XI * width, transposed: true };
+                        gemm_on(cout, cin, width, a, b, du, cin, start, false).expect("winograd GEMM shapes");
+                    });
+                });
+            });
+        }
+        let block = cout * cin;
+        grad_weight.par_chunks_mut(cin * 9).enumerate().for_each(|(co, rows)| {
+            for (ci, dst) in rows.chunks_mut(9).enumerate() {
+                let t: [f32; 16] = std::array::from_fn(|xi| du[xi * block + co * cin + ci]);
+                dst.copy_from_slice(&kernel_gradient(&t));
+            }
+        });
+    });
+}
+
+/// A convolution from `c1` to `c2` channels of `batch` images of `h x w`, in tiles.
+#[derive(Debug)]
+struct Plan {
+    batch: usize,
+    c1: usize,
+    c2: usize,
+    h: usize,
+    w: usize,
+    tiles_h: usize,
+    tiles_w: usize,
+}
+
+impl Plan {
+    fn new(batch: usize, c1: usize, c2: usize, h: usize, w: usize) -> Plan {
+        Plan { batch, c1, c2, h, w, tiles_h: h.div_ceil(2), tiles_w: w.div_ceil(2) }
+    }
+
+    /// 2x2 output tiles per image.
+    fn tiles(&self) -> usize {
+        self.tiles_h * self.tiles_w
+    }
+
+    /// Images per chunk: enough for [`TARGET_TILES`] GEMM columns, within [`SCRATCH_FLOATS`],
+    /// evened out so that all chunks but the last have the same size.
+    fn images_per_chunk(&self) -> usize {
+        let per_image = self.tiles() * XI * (self.c1 + self.c2);
+        let most = TARGET_TILES.div_ceil(self.tiles()).min(SCRATCH_FLOATS / per_image).clamp(1, self.batch);
+        self.batch.div_ceil(self.batch.div_ceil(most))
+    }
+}
+
+/// `U[ξ][r][c] = (G g Gᵀ)[ξ]` for every kernel: with `rotated` false, `g = W[r][c]` (rows `Cout`,
+/// columns `Cin`); with `rotated` true, `g = W[c][r]` turned by 180° (rows `Cin`, columns `Cout`).
+fn transform_kernels(weight: &[f32], cout: usize, cin: usize, rotated: bool, u: &mut Vec<f32>) {
+    let (rows, cols) = if rotated { (cin, cout) } else { (cout, cin) };
+    u.resize(XI * rows * cols, 0.0);
+    let block = rows * cols;
+    let out = SharedMut(u.as_mut_ptr());
+    (0..rows).into_par_iter().for_each(|r| {
+        let out = &out;
+        for c in 0..cols {
+            let (co, ci) = if rotated { (c, r) } else { (r, c) };
+            let k = &weight[(co * cin + ci) * 9..][..9];
+            let mut g = [0.0f32; 9];
+            for (i, v) in g.iter_mut().enumerate() {
+                *v = if rotated { k[8 - i] } else { k[i] };
+            }
+            let t = kernel_tile(&g);
+            for (xi, &v) in t.iter().enumerate() {
+                // SAFETY: task `r` alone writes row `r` of every block `ξ`, inside `u`.
+                unsafe { *out.0.add(xi * block + r * cols + c) = v };
+            }
+        }
+    });
+}
+
+/// `G g Gᵀ` of a 3x3 kernel (row-major), with `G = [1 0 0; ½ ½ ½; ½ −½ ½; 0 0 1]`.
+fn kernel_tile(g: &[f32; 9]) -> [f32; 16] {
+    let row = |i: usize| [g[3 * i], g[3 * i + 1], g[3 * i + 2]];
+    let [r0, r1, r2] = [row(0), row(1), row(2)];
+    let mut gg = [[0.0f32; 3]; 4];
+    for j in 0..3 {
+        gg[0][j] = r0[j];
+        gg[1][j] = 0.5 * (r0[j] + r1[j] + r2[j]);
+        gg[2][j] = 0.5 * (r0[j] - r1[j] + r2[j]);
+        gg[3][j] = r2[j];
+    }
+    let mut t = [0.0f32; 16];
+    for (i, [a, b, c]) in gg.into_iter().enumerate() {
+        t[4 * i..4 * i + 4].copy_from_slice(&[a, 0.5 * (a + b + c), 0.5 * (a - b + c), c]);
+    }
+    t
+}
+
+/// `output[n, c2] = Σ_c1 conv(input[n, c1], U) (+ bias[c2])` by tiles, chunk by chunk.
+fn convolve(plan: &Plan, input: &[f32], u: &[f32], bias: Option<&[f32]>, output: &mut [f32]) {
+    let (c1, c2, plane) = (plan.c1, plan.c2, plan.h * plan.w);
+    let nb = plan.images_per_chunk();
+    for (c, out) in output.chunks_mut(nb * c2 * plane).enumerate() {
+        let images = out.len() / (c2 * plane);
+        let input = &input[c * nb * c1 * plane..][..images * c1 * plane];
+        let width = images * plan.tiles();
+        scratch::lend(&TILES, |v| {
+            transform_planes(input, c1, images, v, width, |image, v, at| transform_input_plane(plan, image, v, at, width));
+            scratch::lend(&PRODUCTS, |m| {
+                m.resize(XI * c2 * width, 0.0);
+                m.par_chunks_mut(c2 * width).enumerate().for_each(|(xi, m)| {
+                    let a = MatRef { data: &u[xi * c2 * c1..][..c2 * c1], ld: c1, transposed: false };
+                    let b = MatRef { data: &v[xi * width..], ld: XI * width, transposed: false };
+                    gemm_on(c2, width, c1, a, b, m, width, Start::Zero, false).expect("winograd GEMM shapes");
+                });
+                out.par_chunks_mut(plane).enumerate().for_each(|(q, dst)| {
+                    let (n, ch) = (q / c2, q % c2);
+                    let add = bias.map_or(0.0, |b| b[ch]);
+                    transform_output_plane(plan, m, ch, n * plan.tiles(), width, add, dst);
+                });
+            });
+        });
+    }
+}
+
+/// Transforms the planes of `images` images of `channels` channels into `out` `[channels, 16,
+/// width]`, in parallel over channels: `transform(plane, out[channel], first tile of the image)`.
+fn transform_planes(
+    images_data: &[f32],
+    channels: usize,
+    images: usize,
+    out: &mut Vec<f32>,
+    width: usize,
+    transform: impl Fn(&[f32], &mut [f32], usize) + Sync + Send,
+) {
+    let plane = images_data.len() / (images * channels);
+    let tiles = width / images;
+    out.resize(channels * XI * width, 0.0);
+    out.par_chunks_mut(XI * width).enumerate().for_each(|(ch, out)| {
+        for n in 0..images {
+            transform(&images_data[(n * channels + ch) * plane..][..plane], out, n * tiles);
+        }
+    });
+}
+
+/// Writes `Bᵀ d B` of every 4x4 input tile of one `h x w` plane into `v[ξ·width + first + t]`,
+/// with `Bᵀ = [1 0 −1 0; 0 1 1 0; 0 −1 1 0; 0 1 0 −1]`. Tile `(ty, tx)` reads rows `2ty − 1 ..=
+/// 2ty + 2` and columns `2tx − 1 ..= 2tx + 2`, zero outside the plane (the padding).
+fn transform_input_plane(plan: &Plan, image: &[f32], v: &mut [f32], first: usize, width: usize) {
+    let (h, w) = (plan.h as isize, plan.w as isize);
+    for ty in 0..plan.tiles_h {
+        for tx in 0..plan.tiles_w {
+            let (y0, x0) = (2 * ty as isize - 1, 2 * tx as isize - 1);
+            let mut d = [[0.0f32; 4]; 4];
+            for (i, row) in d.iter_mut().enumerate() {
+                let y = y0 + i as isize;
+                if y < 0 || y >= h {
+                    continue;
+                }
+                for (j, value) in row.iter_mut().enumerate() {
+                    let x = x0 + j as isize;
+                    if x >= 0 && x < w {
+                        *value = image[(y * w + x) as usize];
+                    }
+                }
+            }
+            // Bᵀ d, then (Bᵀ d) B.
+            let col = |a: [f32; 4], b: [f32; 4], f: fn(f32, f32) -> f32| -> [f32; 4] { std::array::from_fn(|j| f(a[j], b[j])) };
+            let t = [
+                col(d[0], d[2], |a, b| a - b),
+                col(d[1], d[2], |a, b| a + b),
+                col(d[2], d[1], |a, b| a - b),
+                col(d[1], d[3], |a, b| a - b),
+            ];
+            let at = first + ty * plan.tiles_w + tx;
+            for (i, [a, b, c, e]) in t.into_iter().enumerate() {
+                let row = [a - c, b + c, c - b, b - e];
+                for (j, value) in row.into_iter().enumerate() {
+                    v[(4 * i + j) * width + at] = value;
+                }
+            }
+        }
+    }
+}
+
+/// Writes `Aᵀ M A + add` of every tile of output channel `ch` into the `h x w` plane `dst`, with
+/// `Aᵀ = [1 1 1 0; 0 1 −1 −1]`; `M[ξ] = m[(ξ·C2 + ch)·width + first + t]`. Partial tiles at the
+/// bottom and right edges write only their pixels inside the plane.
+fn transform_output_plane(plan: &Plan, m: &[f32], ch: usize, first: usize, width: usize, add: f32, dst: &mut [f32]) {
+    let c2 = plan.c2;
+    for ty in 0..plan.tiles_h {
+        for tx in 0..plan.tiles_w {
+            let at = first + ty * plan.tiles_w + tx;
+            let p: [f32; 16] = std::array::from_fn(|xi| m[(xi * c2 + ch) * width + at]);
+            let row = |i: usize| [p[4 * i], p[4 * i + 1], p[4 * i + 2], p[4 * i + 3]];
+            let [r0, r1, r2, r3] = [row(0), row(1), row(2), row(3)];
+            let s0: [f32; 4] = std::array::from_fn(|j| r0[j] + r1[j] + r2[j]);
+            let s1: [f32; 4] = std::array::from_fn(|j| r1[j] - r2[j] - r3[j]);
+            for (i, [a, b, c, e]) in [s0, s1].into_iter().enumerate() {
+                let y = 2 * ty + i;
+                if y >= plan.h {
+                    break;
+                }
+                let out = &mut dst[y * plan.w..][..plan.w];
+                out[2 * tx] = a + b + c + add;
+                if 2 * tx + 1 < plan.w {
+                    out[2 * tx + 1] = b - c - e + add;
+                }
+            }
+        }
+    }
+}
+
+/// Writes `A dY Aᵀ` of every 2x2 tile of one grad_output plane into `z[ξ·width + first + t]`,
+/// with `A = [1 0; 1 1; 1 −1; 0 −1]`; pixels of partial tiles outside the plane count as 0.
+fn transform_grad_plane(plan: &Plan, grad: &[f32], z: &mut [f32], first: usize, width: usize) {
+    let (h, w) = (plan.h, plan.w);
+    let at = |y: usize, x: usize| if y < h && x < w { grad[y * w + x] } else { 0.0 };
+    for ty in 0..plan.tiles_h {
+        for tx in 0..plan.tiles_w {
+            let (y, x) = (2 * ty, 2 * tx);
+            let [p, q, r, t] = [at(y, x), at(y, x + 1), at(y + 1, x), at(y + 1, x + 1)];
+            // A dY, then (A dY) Aᵀ.
+            let rows = [[p, q], [p + r, q + t], [p - r, q - t], [-r, -t]];
+            let column = first + ty * plan.tiles_w + tx;
+            for (i, [a, b]) in rows.into_iter().enumerate() {
+                for (j, value) in [a, a + b, a - b, -b].into_iter().enumerate() {
+                    z[(4 * i + j) * width + column] = value;
+                }
+            }
+        }
+    }
+}
+
+/// `Gᵀ t G` (3x3, row-major) of a 4x4 tile, the adjoint of [`kernel_tile`].
+fn kernel_gradient(t: &[f32; 16]) -> [f32; 9] {
+    let fold = |[a, b, c, d]: [f32; 4]| [a + 0.5 * (b + c), 0.5 * (b - c), 0.5 * (b + c) + d];
+    let rows: [[f32; 3]; 4] = std::array::from_fn(|i| fold([t[4 * i], t[4 * i + 1], t[4 * i + 2], t[4 * i + 3]]));
+    let mut out = [0.0f32; 9];
+    for j in 0..3 {
+        let [a, b, c] = fold([rows[0][j], rows[1][j], rows[2][j], rows[3][j]]);
+        out[j] = a;
+        out[3 + j] = b;
+        out[6 + j] = c;
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::test_support::{assert_close, Rng, POOL_LOCK};
+    use crate::threads;
+
+    fn shape(batch: usize, cin: usize, h: usize, w: usize, cout: usize) -> Conv2dShape {
+        Conv2dShape {
+            batch,
+            in_channels: cin,
+            height: h,
+            width: w,
+            out_channels: cout,
+            kernel_h: 3,
+            kernel_w: 3,
+            stride_h: 1,
+            stride_w: 1,
+            pad_h: 1,
+            pad_w: 1,
+        }
+    }
+
+    /// The direct 3x3 padding-1 convolution in f64: `out[n, o] = Σ_i x[n, i] ⋆ k(o, i) (+ b)`,
+    /// with `k(o, i)` the 9 taps `w[(o, i)]` as `index(o, i)` picks them.
+    fn reference(
+        batch: usize,
+        c1: usize,
+        c2: usize,
+        h: usize,
+        w: usize,
+        x: &[f32],
+        tap: impl Fn(usize, usize, usize, usize) -> f32,
+        bias: Option<&[f32]>,
+    ) -> Vec<f64> {
+        let mut out = vec![0.0f64; batch * c2 * h * w];
+        for n in 0..batch {
+            for o in 0..c2 {
+                for y in 0..h {
+                    for xx in 0..w {
+                        let mut sum = bias.map_or(0.0, |b| b[o] as f64);
+                        for i in 0..c1 {
+                            for ky in 0..3 {
+                                for kx in 0..3 {
+                                    let (sy, sx) = (y as isize + ky as isize - 1, xx as isize + kx as isize - 1);
+                                    if sy >= 0 && sy < h as isize && sx >= 0 && sx < w as isize {
+                                        let v = x[((n * c1 + i) * h + sy as usize) * w + sx as usize] as f64;
+                                        sum += v * tap(o, i, ky, kx) as f64;
+                                    }
+                                }
+                            }
+                        }
+                        out[((n * c2 + o) * h + y) * w + xx] = sum;
+                    }
+                }
+            }
+        }
+        out
+    }
+
+    /// `∂L/∂w[o, i, ky, kx] = Σ_n Σ_(y, x) grad_output[n, o, y, x] · x[n, i, y + ky − 1, x + kx − 1]`.
+    fn reference_grad_weight(s: &Conv2dShape, x: &[f32], gy: &[f32]) -> Vec<f64> {
+        let (n, cin, cout, h, w) = (s.batch, s.in_channels, s.out_channels, s.height, s.width);
+        let mut out = vec![0.0f64; cout * cin * 9];
+        for b in 0..n {
+            for o in 0..cout {
+                for i in 0..cin {
+                    for ky in 0..3 {
+                        for kx in 0..3 {
+                            let mut sum = 0.0;
+                            for y in 0..h {
+                                for xx in 0..w {
+                                    let (sy, sx) = (y as isize + ky as isize - 1, xx as isize + kx as isize - 1);
+                                    if sy >= 0 && sy < h as isize && sx >= 0 && sx < w as isize {
+                                        let v = x[((b * cin + i) * h + sy as usize) * w + sx as usize] as f64;
+                                        sum += v * gy[((b * cout + o) * h + y) * w + xx] as f64;
+                                    }
+                                }
+                            }
+                            out[(o * cin + i) * 9 + ky * 3 + kx] += sum;
+                        }
+                    }
+                }
+            }
+        }
+        out
+    }
+
+    struct Run {
+        output: Vec<f32>,
+        grad_input: Vec<f32>,
+        grad_weight: Vec<f32>,
+    }
+
+    fn run(s: &Conv2dShape, x: &[f32], weight: &[f32], bias: Option<&[f32]>, grad_output: &[f32]) -> Run {
+        let mut r = Run {
+            output: vec![f32::NAN; s.batch * s.out_channels * s.height * s.width],
+            grad_input: vec![f32::NAN; x.len()],
+            grad_weight: vec![f32::NAN; weight.len()],
+        };
+        threads::run(|| {
+            forward(s, x, weight, bias, &mut r.output);
+            grad_input(s, grad_output, weight, &mut r.grad_input);
+            grad_weight(s, x, grad_output, &mut r.grad_weight);
+        });
+        r
+    }
+
+    #[test]
+    fn matches_the_direct_convolution_in_all_three_passes() {
+        let _guard = POOL_LOCK.lock().unwrap();
+        threads::start_native_pool(2).unwrap();
+        // Odd and even sizes (partial tiles), 1x1 and 1-row images, one and several chunks.
+        for (i, s) in [
+            shape(2, 16, 7, 5, 16),
+            shape(3, 32, 8, 8, 48),
+            shape(2, 17, 1, 1, 20),
+            shape(1, 16, 1, 6, 16),
+            shape(5, 24, 4, 4, 16),
+            shape(40, 16, 6, 6, 16),
+        ]
+        .into_iter()
+        .enumerate()
+        {
+            assert!(applies(&s));
+            let mut rng = Rng::new(40 + i as u64);
+            let (n, cin, cout, h, w) = (s.batch, s.in_channels, s.out_channels, s.height, s.width);
+            let x = rng.vec(n * cin * h * w);
+            let weight = rng.vec(cout * cin * 9);
+            let bias = rng.vec(cout);
+            let grad_output = rng.vec(n * cout * h * w);
+            let got = run(&s, &x, &weight, Some(&bias), &grad_output);
+            let tap = |o: usize, i: usize, ky: usize, kx: usize| weight[(o * cin + i) * 9 + ky * 3 + kx];
+            let want = reference(n, cin, cout, h, w, &x, tap, Some(&bias));
+            assert_close(&got.output, &want, 1e-4, 1e-4, &format!("output of {s:?}"));
+            // grad_input: grad_output convolved with the rotated kernels, channels swapped.
+            let rotated = |i: usize, o: usize, ky: usize, kx: usize| weight[(o * cin + i) * 9 + (2 - ky) * 3 + (2 - kx)];
+            let want = reference(n, cout, cin, h, w, &grad_output, rotated, None);
+            assert_close(&got.grad_input, &want, 1e-4, 1e-4, &format!("grad_input of {s:?}"));
+            let want = reference_grad_weight(&s, &x, &grad_output);
+            assert_close(&got.grad_weight, &want, 1e-4, 1e-4, &format!("grad_weight of {s:?}"));
+        }
+        threads::stop_pool();
+    }
+
+    #[test]
+    fn results_are_identical_for_1_2_and_3_threads() {
+        let _guard = POOL_LOCK.lock().unwrap();
+        let s = shape(40, 16, 6, 6, 24);
+        let mut rng = Rng::new(7);
+        let x = rng.vec(40 * 16 * 36);
+        let weight = rng.vec(24 * 16 * 9);
+        let bias = rng.vec(24);
+        let grad_output = rng.vec(40 * 24 * 36);
+        threads::start_native_pool(1).unwrap();
+        let one = run(&s, &x, &weight, Some(&bias), &grad_output);
+        for n in [2, 3] {
+            threads::start_native_pool(n).unwrap();
+            let more = run(&s, &x, &weight, Some(&bias), &grad_output);
+            assert_eq!(one.output, more.output, "output on {n} threads");
+            assert_eq!(one.grad_input, more.grad_input, "grad_input on {n} threads");
+            assert_eq!(one.grad_weight, more.grad_weight, "grad_weight on {n} threads");
+        }
+        threads::stop_pool();
+    }
+
+    #[test]
+    fn applies_to_senets_deep_layers_only() {
+        let senet = |cin, size, cout| shape(128, cin, size, size, cout);
+        assert!(!applies(&senet(3, 32, 64)));
+        assert!([senet(64, 16, 128), senet(128, 8, 256), senet(256, 8, 512), senet(512, 4, 1024)].iter().all(applies));
+        let mut strided = senet(64, 16, 128);
+        strided.stride_h = 2;
+        assert!(!applies(&strided));
+    }
+
+    #[test]
+    fn chunks_keep_the_scratch_bounded() {
+        // SENet's conv5 forward (512 -> 1024 at 4x4, 4 tiles an image): 85 images would fill
+        // 32 MB, evened out to 2 chunks of 64; conv2 (64 -> 128 at 16x16): 8 images, 512 tiles.
+        let plan = Plan::new(128, 512, 1024, 4, 4);
+        assert_eq!(plan.images_per_chunk(), 64);
+        assert!(64 * 4 * XI * (512 + 1024) <= SCRATCH_FLOATS);
+        assert_eq!(Plan::new(128, 64, 128, 16, 16).images_per_chunk(), 8);
+        assert_eq!(Plan::new(1, 64, 128, 16, 16).images_per_chunk(), 1);
+    }
+}
