@@ -13,7 +13,7 @@ import type { Evaluation } from '../train/step.js';
 /** Starts a trainer in a worker: its engine, its thread pool and the reference SENet. */
 export async function createTrainer(options: TrainerOptions = {}): Promise<TrainerClient> {
   const connection = await connect<Trainer>(
-    new URL('./trainer-worker.js', import.meta.url),
+    './trainer-worker.js',
     () => new Worker(new URL('./trainer-worker.js', import.meta.url), { type: 'module' }),
   );
   try {

@@ -18,11 +18,14 @@ const inNode = typeof process === 'object' && typeof process.versions?.node === 
   !('WorkerGlobalScope' in globalThis);
 
 /**
- * Starts a worker running `url` and connects to what it serves. `browserWorker` makes the same
- * worker in a browser: it must be written out as `new Worker(new URL('./x.js', import.meta.url),
- * { type: 'module' })` at the call site, the form bundlers (Vite, webpack) recognise and bundle.
+ * Starts a worker and connects to what it serves: in Node the module `file` (`./x.js`) of this folder
+ * (src/worker, dist/worker); in a browser the worker `browserWorker` makes, which must be
+ * written out as `new Worker(new URL('./x.js', import.meta.url), { type: 'module' })` at the
+ * call site, the form bundlers (Vite, webpack) recognise and bundle. (Node's URL is built from
+ * a variable so that bundlers do not also inline the unbundled file as an asset.)
  */
-export async function connect<T>(url: URL, browserWorker: () => Worker): Promise<Connection<T>> {
+export async function connect<T>(file: string, browserWorker: () => Worker): Promise<Connection<T>> {
+  const url = new URL(file, import.meta.url);
   if (inNode) {
     const { Worker } = await import('node:worker_threads');
     const { default: nodeEndpoint } = await import('comlink/dist/esm/node-adapter.mjs');

@@ -22,7 +22,7 @@ export class PrefetchingLoader implements BatchSource {
     const set = loader.dataset;
     if (!(set instanceof ImageDataset)) return loader;
     const connection = await connect<BatchMaker>(
-      new URL('./batch-worker.js', import.meta.url),
+      './batch-worker.js',
       () => new Worker(new URL('./batch-worker.js', import.meta.url), { type: 'module' }),
     );
     const { images, labels, classes, height, width, channels } = set;
