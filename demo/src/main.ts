@@ -1,0 +1,226 @@
+/**
+ * The demo page: trains the reference SENet through `createTrainer`, whose engine, model and
+ * data live in a Web Worker (and its thread pool in more workers). This thread only reads the
+ * form, draws progress and shows results, so the page stays responsive while training runs.
+ *
+ * `?threads=N` asks for N kernel threads (default: one per core).
+ */
+import { createTrainer, formatDuration, type DataInfo, type EpochUpdate, type Evaluation, type TrainerClient } from 'senet-wasm';
+import { TrainingCharts } from './charts';
+import { renderConfusion } from './confusion';
+import { renderEngineInfo } from './engine-info';
+import { renderGallery } from './gallery';
+import { fillMenus, readDataSource, readSetup, type Setup } from './setup';
+
+/** Test images evaluated after a cancelled run or after loading weights (the full set can take a while). */
+const EVALUATION_LIMIT = 2000;
+const GALLERY_SIZE = 32;
+
+function element<T extends HTMLElement = HTMLElement>(selector: string): T {
+  const found = document.querySelector<T>(selector);
+  if (!found) throw new Error(`the page has no ${selector}`);
+  return found;
+}
+
+const ui = {
+  form: element<HTMLFormElement>('#setup'),
+  features: element('#features'),
+  notice: element('#notice'),
+  train: element<HTMLButtonElement>('#train'),
+  cancel: element<HTMLButtonElement>('#cancel'),
+  status: element('#status'),
+  speed: element('#speed'),
+  summary: element('#summary'),
+  gallery: element('#gallery'),
+  confusion: element('#confusion'),
+  more: element<HTMLButtonElement>('#more'),
+  download: element<HTMLButtonElement>('#download'),
+  weights: element<HTMLInputElement>('#weights'),
+};
+
+type State = 'starting' | 'ready' | 'loading' | 'training' | 'evaluating' | 'done' | 'cancelled' | 'error';
+const BUSY: State[] = ['starting', 'loading', 'training', 'evaluating'];
+
+let trainer: TrainerClient | undefined;
+let data: { key: string; info: DataInfo } | undefined;
+/** Whether the model holds weights worth showing (trained or loaded). */
+let haveWeights = false;
+let epochsTrained = 0;
+const charts = new TrainingCharts(element('#loss-chart'), element('#accuracy-chart'));
+
+/** The page's state, also on <body data-state> (the end-to-end test waits on it). */
+function setState(state: State): void {
+  document.body.dataset.state = state;
+  const busy = BUSY.includes(state);
+  for (const fieldset of ui.form.querySelectorAll('fieldset')) fieldset.disabled = busy;
+  ui.train.disabled = busy || !trainer;
+  ui.cancel.disabled = state !== 'training';
+  ui.weights.disabled = busy || !trainer;
+  ui.more.disabled = busy || !haveWeights || !data;
+  ui.download.disabled = busy || !haveWeights;
+}
+
+function say(text: string, kind: 'info' | 'error' = 'info'): void {
+  ui.status.textContent = text;
+  ui.status.classList.toggle('error', kind === 'error');
+}
+
+const percent = (fraction: number) => `${(fraction * 100).toFixed(1)}%`;
+
+function ready(): TrainerClient {
+  if (!trainer) throw new Error('the engine has not started');
+  return trainer;
+}
+
+/** Reads the chosen data set in the worker, unless it is the one already loaded. */
+async function loadData(choice: { source: Setup['source']; dataKey: string }): Promise<DataInfo> {
+  if (data?.key === choice.dataKey) return data.info;
+  setState('loading');
+  say(choice.source.kind === 'synthetic' ? 'Generating the synthetic set...' : 'Reading CIFAR-10 (in the worker)...');
+  data = undefined;
+  const info = await ready().loadData(choice.source);
+  data = { key: choice.dataKey, info };
+  return info;
+}
+
+async function train(): Promise<void> {
+  const setup = readSetup(ui.form);
+  const info = await loadData(setup);
+  const { epochs, batchSize } = setup.request;
+  setState('training');
+  say(`Training on ${info.source}: ${info.train} images, ${epochs} epoch${epochs === 1 ? '' : 's'} of ${Math.ceil(info.train / batchSize)} batches...`);
+  charts.startRun();
+  let last: EpochUpdate | undefined;
+  const summary = await ready().fit(setup.request, {
+    onBatch: (r) => {
+      charts.addBatch(r);
+      const runEta = r.etaSeconds + ((epochs - r.epoch) * info.train) / r.imagesPerSecond;
+      say(`Epoch ${r.epoch}/${epochs}, batch ${r.batch}/${r.batches}: loss ${r.loss.toFixed(4)}, accuracy ${percent(r.accuracy)}` +
+        (r.batch === r.batches ? ' (evaluating on the test set...)' : ''));
+      showSpeed(r.imagesPerSecond, `ETA ${formatDuration(r.etaSeconds)} for this epoch, ${formatDuration(runEta)} for the run`);
+    },
+    onEpoch: (r) => {
+      last = r;
+      epochsTrained++;
+      haveWeights = true;
+      charts.addEpoch(r);
+      showSpeed(r.imagesPerSecond, `epoch ${r.epoch} took ${formatDuration(r.seconds)}`);
+      if (r.test) say(`Epoch ${r.epoch}/${epochs}: training accuracy ${percent(r.trainAccuracy)}, test accuracy ${percent(r.test.accuracy)}`);
+    },
+  });
+  const cancelled = summary.reason === 'cancelled';
+  if (summary.progress.step > 0) haveWeights = true;
+  if (!haveWeights) {
+    setState('cancelled');
+    say('Cancelled before the first batch finished.');
+    return;
+  }
+  let evaluation = last?.test;
+  let what = `Test set after epoch ${last?.epoch ?? 0}`;
+  if (cancelled || !evaluation) {
+    setState('evaluating');
+    say(`${cancelled ? 'Cancelled' : 'Trained'}; evaluating on the test set...`);
+    evaluation = await ready().evaluate({ limit: EVALUATION_LIMIT });
+    what = `Test set after ${summary.progress.step} steps${cancelled ? ' (cancelled)' : ''}`;
+  }
+  await showResults(evaluation, what);
+  say(`${cancelled ? 'Cancelled' : 'Done'}: test accuracy ${percent(evaluation.accuracy)} on ${evaluation.count} images.`);
+  setState(cancelled ? 'cancelled' : 'done');
+}
+
+/** The images/s figure, also on #speed[data-images-per-second]. */
+function showSpeed(imagesPerSecond: number, rest: string): void {
+  ui.speed.textContent = `${imagesPerSecond.toFixed(1)} images/s; ${rest}`;
+  ui.speed.dataset.imagesPerSecond = String(imagesPerSecond);
+}
+
+async function showResults(evaluation: Evaluation, what: string): Promise<void> {
+  const info = data?.info;
+  if (!info) return;
+  ui.summary.textContent = `${what}: accuracy ${percent(evaluation.accuracy)}, loss ${evaluation.loss.toFixed(4)} (${evaluation.count} images).`;
+  ui.summary.dataset.accuracy = String(evaluation.accuracy);
+  ui.summary.dataset.loss = String(evaluation.loss);
+  renderConfusion(ui.confusion, evaluation, info.classes, what);
+  await showGallery(0);
+}
+
+/** Predicts GALLERY_SIZE test images from `start` and shows them. */
+async function showGallery(start: number): Promise<void> {
+  const images = await ready().testImages(start, GALLERY_SIZE);
+  if (images.labels.length === 0) return;
+  const prediction = await ready().predict(images.images, images.labels.length);
+  renderGallery(ui.gallery, start, images, prediction);
+}
+
+async function downloadWeights(): Promise<void> {
+  const bytes = await ready().stateDict();
+  const url = URL.createObjectURL(new Blob([new Uint8Array(bytes)], { type: 'application/octet-stream' }));
+  const link = document.createElement('a');
+  link.href = url;
+  const source = data?.info.source.replace(/[^\w.-]+/g, '-') ?? 'senet';
+  link.download = `senet-${source}-${epochsTrained}-epochs.safetensors`;
+  link.click();
+  setTimeout(() => URL.revokeObjectURL(url), 60_000);
+}
+
+async function loadWeights(file: File): Promise<void> {
+  setState('loading');
+  say(`Loading ${file.name}...`);
+  await ready().loadStateDict(new Uint8Array(await file.arrayBuffer()), file.name);
+  haveWeights = true;
+  await loadData(readDataSource(ui.form));
+  setState('evaluating');
+  say(`Loaded ${file.name}; evaluating on the test set...`);
+  const evaluation = await ready().evaluate({ limit: EVALUATION_LIMIT });
+  await showResults(evaluation, `Test set with ${file.name}`);
+  say(`Loaded ${file.name}: test accuracy ${percent(evaluation.accuracy)} on ${evaluation.count} images.`);
+  setState('done');
+}
+
+/** Runs a user action; a failure is shown on the page, never thrown away. */
+async function act(action: () => Promise<void>): Promise<void> {
+  try {
+    await action();
+  } catch (error) {
+    console.error(error);
+    say(error instanceof Error ? error.message : String(error), 'error');
+    setState('error');
+  }
+}
+
+async function start(): Promise<void> {
+  fillMenus(ui.form);
+  setState('starting');
+  const threads = new URLSearchParams(location.search).get('threads');
+  trainer = await createTrainer(threads === null ? {} : { threads: Number(threads) });
+  renderEngineInfo(ui.features, ui.notice, trainer.info);
+  say('Ready: choose the data and press Train.');
+  setState('ready');
+}
+
+ui.form.addEventListener('submit', (event) => {
+  event.preventDefault();
+  void act(train);
+});
+ui.cancel.addEventListener('click', () => {
+  ui.cancel.disabled = true;
+  say('Cancelling after this batch...');
+  void act(() => ready().cancel());
+});
+ui.more.addEventListener('click', () => {
+  const count = data?.info.test ?? 0;
+  const state = document.body.dataset.state as State;
+  void act(async () => {
+    setState('evaluating');
+    await showGallery(Math.floor(Math.random() * Math.max(1, count - GALLERY_SIZE)));
+    setState(state);
+  });
+});
+ui.download.addEventListener('click', () => void act(downloadWeights));
+ui.weights.addEventListener('change', () => {
+  const file = ui.weights.files?.[0];
+  ui.weights.value = '';
+  if (file) void act(() => loadWeights(file));
+});
+
+void act(start);

@@ -1,0 +1,74 @@
+/** Reads the page's form: where the data comes from and how to train. */
+import { AUGMENTS, OPTIMIZERS, type Augment, type DataSource, type FitRequest, type OptimizerName } from 'senet-wasm';
+
+export interface Setup {
+  source: DataSource;
+  /** Equal for the same choice of data, so it is read only once. */
+  dataKey: string;
+  request: FitRequest & { epochs: number; batchSize: number };
+}
+
+/** Fills the optimizer and augmentation menus from the package's lists. */
+export function fillMenus(form: HTMLFormElement): void {
+  const fill = (select: HTMLSelectElement, values: readonly string[]) =>
+    select.replaceChildren(...values.map((value) => new Option(value, value)));
+  fill(form.elements.namedItem('optimizer') as HTMLSelectElement, OPTIMIZERS);
+  fill(form.elements.namedItem('augment') as HTMLSelectElement, AUGMENTS);
+}
+
+function input(form: HTMLFormElement, name: string): HTMLInputElement {
+  return form.elements.namedItem(name) as HTMLInputElement;
+}
+
+/** A positive integer from a number field; undefined when the field is empty and optional. */
+function integer(form: HTMLFormElement, name: string, label: string, optional = false): number | undefined {
+  const text = input(form, name).value.trim();
+  if (text === '' && optional) return undefined;
+  const value = Number(text);
+  if (!Number.isInteger(value) || value < 1) throw new Error(`${label} must be a whole number of at least 1, not '${text}'`);
+  return value;
+}
+
+const fileKey = (file: File) => `${file.name}:${file.size}:${file.lastModified}`;
+
+/** The data choice alone (also for evaluating loaded weights before any training). */
+export function readDataSource(form: HTMLFormElement): { source: DataSource; dataKey: string } {
+  const limit = integer(form, 'limit', 'The record limit', true);
+  const limited = limit === undefined ? {} : { limit };
+  const kind = (form.elements.namedItem('source') as RadioNodeList).value;
+  switch (kind) {
+    case 'synthetic': {
+      const train = integer(form, 'syntheticTrain', 'The number of synthetic training images')!;
+      const test = integer(form, 'syntheticTest', 'The number of synthetic test images')!;
+      return { source: { kind, train, test, ...limited }, dataKey: `synthetic:${train}:${test}:${limit}` };
+    }
+    case 'archive': {
+      const archive = input(form, 'archive').files?.[0];
+      if (!archive) throw new Error('Choose cifar-10-binary.tar.gz first');
+      return { source: { kind, archive, ...limited }, dataKey: `archive:${fileKey(archive)}:${limit}` };
+    }
+    case 'files': {
+      const files = [...(input(form, 'files').files ?? [])];
+      if (files.length === 0) throw new Error('Choose the CIFAR-10 batch files first (data_batch_1.bin ... test_batch.bin)');
+      return { source: { kind, files, ...limited }, dataKey: `files:${files.map(fileKey).join(',')}:${limit}` };
+    }
+    default:
+      throw new Error(`unknown data source '${kind}'`);
+  }
+}
+
+export function readSetup(form: HTMLFormElement): Setup {
+  const lr = Number(input(form, 'lr').value);
+  if (!(lr > 0) || !Number.isFinite(lr)) throw new Error(`The learning rate must be a positive number, not '${input(form, 'lr').value}'`);
+  return {
+    ...readDataSource(form),
+    request: {
+      epochs: integer(form, 'epochs', 'Epochs')!,
+      batchSize: integer(form, 'batchSize', 'The batch size')!,
+      lr,
+      optimizer: (form.elements.namedItem('optimizer') as HTMLSelectElement).value as OptimizerName,
+      augment: (form.elements.namedItem('augment') as HTMLSelectElement).value as Augment,
+    },
+  };
+}
+
