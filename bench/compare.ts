@@ -1,0 +1,358 @@
+/**
+ * The reference SENet in senet-wasm, PyTorch (CPU) and TensorFlow.js, on the same machine and
+ * thread counts: training images/s at batch 128 (forward, cross-entropy, backward, Adam lr 1e-3),
+ * eval-mode inference images/s at batch 128 and at batch 1, peak memory, and each figure's ratio
+ * to PyTorch's at the same thread count.
+ *
+ *   npm run bench:compare             (prints a markdown table, writes bench/results/compare.md
+ *                                      and compare.json; ~10 minutes on 2 quiet cores)
+ *   npm run bench:compare -- --quick  (one warm-up and one timed step each, a couple of minutes:
+ *                                      only checks that everything runs; writes nothing)
+ *
+ * Every configuration (framework x build or backend x threads x task) runs in a child process of
+ * its own, so that its peak resident set size is its own: bench/compare/senet-wasm.ts,
+ * bench/compare/tfjs.ts and bench/compare/pytorch.py, which print one JSON result line
+ * (bench/compare/protocol.ts). Warm-up calls are not timed; each figure is the median of several
+ * timed samples.
+ *
+ * - senet-wasm: the 'simd-threads' and 'relaxed-threads' builds on 1 and 2 threads.
+ * - PyTorch: Debian's python3-torch run by /usr/bin/python3, torch.set_num_threads(1 and 2);
+ *   skipped with a message when `import torch` fails.
+ * - TensorFlow.js: the same model written with tfjs-core ops (bench/compare/tfjs-senet.ts).
+ *   Training on tfjs-backend-cpu (plain JavaScript, one thread), at a small batch: its
+ *   Conv2DBackpropFilter is so slow that a batch-128 step takes tens of minutes. Inference on
+ *   tfjs-backend-wasm (XNNPACK, SIMD), which cannot train this model (no Conv2DBackpropFilter
+ *   kernel) and has no threads under Node. The packages are devDependencies; when one is missing,
+ *   this script installs it with `npm install --no-save` first.
+ */
+import { spawn, spawnSync } from 'node:child_process';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { fileURLToPath } from 'node:url';
+import { machineInfo, markdownTable } from './machine.js';
+import { MARKER, type ChildResult, type Rate, type Task, type Timing } from './compare/protocol.js';
+
+const QUICK = process.argv.includes('--quick');
+const ROOT = fileURLToPath(new URL('..', import.meta.url));
+const PYTHON = '/usr/bin/python3';
+const BATCH = 128;
+const THREADS = [1, 2];
+const PARAMETERS = 6_415_882;
+const TFJS_PACKAGES = ['@tensorflow/tfjs-core', '@tensorflow/tfjs-backend-cpu', '@tensorflow/tfjs-backend-wasm'];
+
+interface RunTiming extends Timing {
+  batch: number;
+  /** Batch-1 inference: untimed calls, and seconds per timed sample. */
+  warmup1: number;
+  sampleSeconds: number;
+}
+
+/** Training and batch-128 inference: 2 warm-up steps, then the median of 5 samples of 2 steps. */
+const TIMING: RunTiming = QUICK
+  ? { batch: BATCH, warmup: 1, repeats: 1, steps: 1, warmup1: 3, sampleSeconds: 0.1 }
+  : { batch: BATCH, warmup: 2, repeats: 5, steps: 2, warmup1: 10, sampleSeconds: 0.5 };
+/**
+ * tfjs-backend-cpu training: about 0.05 images/s (a step at batch 8 took 2.5 minutes on a busy
+ * 2-core machine; one at batch 128 would take most of an hour), so: batch 8, one warm-up step,
+ * 2 timed samples of one step. Its per-image cost hardly depends on the batch size.
+ */
+const TFJS_CPU_TRAIN: RunTiming = QUICK
+  ? { ...TIMING, batch: 2, warmup: 1, repeats: 1, steps: 1 }
+  : { ...TIMING, batch: 8, warmup: 1, repeats: 2, steps: 1 };
+
+type Framework = ChildResult['framework'];
+
+interface Run {
+  framework: Framework;
+  variant: string;
+  task: Task;
+  threads: number;
+  timing: RunTiming;
+  result?: ChildResult;
+  /** The child failed: its error. */
+  error?: string;
+  /** Not run, and why. */
+  skipped?: string;
+  /** Wall-clock seconds of the child process. */
+  seconds?: number;
+}
+
+// ---- Set-up ---------------------------------------------------------------------------------
+
+/** Installs (npm install --no-save) any TF.js package that does not resolve; returns why TF.js is unusable, if it is. */
+function ensureTfjs(): string | undefined {
+  const require = createRequire(import.meta.url);
+  const missing = TFJS_PACKAGES.filter((name) => {
+    try {
+      require.resolve(name);
+      return false;
+    } catch {
+      return true;
+    }
+  });
+  if (missing.length === 0) return undefined;
+  const devDependencies = (JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { devDependencies?: Record<string, string> })
+    .devDependencies ?? {};
+  const specs = missing.map((name) => `${name}@${devDependencies[name] ?? '^4.22.0'}`);
+  console.error(`installing ${specs.join(' ')} (npm install --no-save)`);
+  const npm = spawnSync('npm', ['install', '--no-save', ...specs], { cwd: ROOT, stdio: 'inherit' });
+  if (npm.status !== 0) return `npm install --no-save ${specs.join(' ')} failed (exit ${npm.status})`;
+  return undefined;
+}
+
+/** Why PyTorch cannot run, if it cannot. */
+function checkTorch(): string | undefined {
+  const probe = spawnSync(PYTHON, ['-c', 'import torch'], { encoding: 'utf8' });
+  if (probe.error) return `${PYTHON} did not start (${probe.error.message})`;
+  if (probe.status !== 0) return `\`import torch\` failed in ${PYTHON}: ${lastLine(probe.stderr)}`;
+  return undefined;
+}
+
+const lastLine = (text: string) => text.trim().split('\n').pop() ?? '';
+
+// ---- Running the children -------------------------------------------------------------------
+
+function command(run: Run): [string, string[]] {
+  const t = run.timing;
+  const args = [
+    '--task', run.task, '--threads', String(run.threads), '--variant', run.variant, '--batch', String(t.batch),
+    '--warmup', String(t.warmup), '--repeats', String(t.repeats), '--steps', String(t.steps),
+    '--warmup1', String(t.warmup1), '--sample-seconds', String(t.sampleSeconds),
+  ];
+  switch (run.framework) {
+    case 'senet-wasm':
+      // Node 20 compiles the relaxed-SIMD build only with this flag (later versions by default).
+      return [process.execPath, ['--experimental-wasm-relaxed-simd', '--import', 'tsx', 'bench/compare/senet-wasm.ts', ...args]];
+    case 'tfjs':
+      return [process.execPath, ['--import', 'tsx', 'bench/compare/tfjs.ts', ...args]];
+    case 'pytorch':
+      return [PYTHON, ['bench/compare/pytorch.py', ...args]];
+  }
+}
+
+/** Runs one child, passing its progress through to stderr, and records its result or error. */
+async function execute(run: Run): Promise<void> {
+  const [file, args] = command(run);
+  const label = `${run.framework} ${run.variant} x${run.threads} ${run.task}`;
+  console.error(`${label} (batch ${run.timing.batch}) ...`);
+  const began = performance.now();
+  const { code, stdout, stderr } = await new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve, reject) => {
+    const child = spawn(file, args, { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+    let [out, err] = ['', ''];
+    child.stdout.on('data', (chunk: Buffer) => (out += chunk.toString()));
+    child.stderr.on('data', (chunk: Buffer) => {
+      const text = chunk.toString();
+      err = (err + text).slice(-4000);
+      // TF.js greets Node users with an advert for tfjs-node: not progress.
+      const shown = text.split('\n').filter((l) => !/tfjs-node|^=+$/.test(l.trim())).join('\n');
+      if (shown.trim() !== '') process.stderr.write(shown.endsWith('\n') ? shown : `${shown}\n`);
+    });
+    child.on('error', reject);
+    child.on('close', (exitCode) => resolve({ code: exitCode, stdout: out, stderr: err }));
+  });
+  run.seconds = (performance.now() - began) / 1000;
+  const line = stdout.split('\n').find((l) => l.startsWith(MARKER));
+  if (code !== 0 || line === undefined) {
+    run.error = `exit ${code}: ${lastLine(stderr) || 'no result line'}`;
+    console.error(`${label}: FAILED, ${run.error}`);
+    return;
+  }
+  run.result = JSON.parse(line.slice(MARKER.length)) as ChildResult;
+  if (run.result.parameters !== PARAMETERS) {
+    run.error = `the model has ${run.result.parameters} parameters, not ${PARAMETERS}`;
+    console.error(`${label}: ${run.error}`);
+  }
+}
+
+// ---- The plan ------------------------------------------------------------------------------
+
+const began = performance.now();
+const torchProblem = checkTorch();
+const tfjsProblem = ensureTfjs();
+if (torchProblem) console.error(`PyTorch skipped: ${torchProblem}`);
+if (tfjsProblem) console.error(`TensorFlow.js skipped: ${tfjsProblem}`);
+
+const runs: Run[] = [];
+const plan = (framework: Framework, variant: string, task: Task, threads: number, timing = TIMING, skipped?: string) => {
+  const run: Run = { framework, variant, task, threads, timing, ...(skipped ? { skipped } : {}) };
+  runs.push(run);
+  return run;
+};
+for (const threads of THREADS) {
+  for (const task of ['train', 'infer'] as const) {
+    plan('pytorch', 'aten', task, threads, TIMING, torchProblem && `skipped: ${torchProblem}`);
+    plan('senet-wasm', 'simd-threads', task, threads);
+    plan('senet-wasm', 'relaxed-threads', task, threads);
+  }
+}
+const tfjsSkip = tfjsProblem && `skipped: ${tfjsProblem}`;
+for (const threads of THREADS) {
+  plan('tfjs', 'cpu', 'train', threads, TFJS_CPU_TRAIN, tfjsSkip ?? (threads > 1 ? 'n/a: single-threaded' : undefined));
+  // The wasm backend on 2 threads only if the 1-thread run finds threads supported (not in Node).
+  plan('tfjs', 'wasm', 'infer', threads, TIMING, tfjsSkip ?? (threads > 1 ? 'pending' : undefined));
+}
+
+for (const run of runs) {
+  if (run.skipped === 'pending') {
+    const single = runs.find((r) => r.framework === 'tfjs' && r.variant === 'wasm' && r.threads === 1);
+    if (single?.result?.info.wasmThreadsSupported === true) delete run.skipped;
+    else run.skipped = 'n/a: no threads in Node';
+  }
+  if (run.skipped === undefined) await execute(run);
+}
+
+// ---- The table ----------------------------------------------------------------------------
+
+const find = (framework: Framework, variant: string, task: Task, threads: number) =>
+  runs.find((r) => r.framework === framework && r.variant === variant && r.task === task && r.threads === threads);
+
+const rateText = (ips: number) => (ips >= 100 ? ips.toFixed(0) : ips >= 10 ? ips.toFixed(1) : ips.toFixed(2));
+const mib = (kib: number | undefined) => (kib === undefined ? '—' : `${(kib / 1024).toFixed(0)}`);
+
+/** Why a training step could not run, shortened for a table cell. */
+function cannotTrain(message: string): string {
+  const kernel = /Kernel '(\w+)' not registered/.exec(message);
+  return `cannot train: ${kernel ? `no ${kernel[1]} kernel` : message}`;
+}
+
+type Metric = 'train' | 'infer' | 'infer1';
+
+/** The cell for one figure, and the rate when there is one. */
+function figure(run: Run | undefined, metric: Metric, trainError?: string): { text: string; rate?: Rate } {
+  if (run === undefined) return { text: trainError ? cannotTrain(trainError) : '—' };
+  if (run.skipped) return { text: run.skipped };
+  if (run.error || !run.result) return { text: `failed: ${run.error}` };
+  const rate = run.result[metric];
+  if (rate === undefined) return { text: '—' };
+  const note = metric === 'train' && rate.batch !== BATCH ? ` (batch ${rate.batch})` : '';
+  return { text: rateText(rate.imagesPerSecond) + note, rate };
+}
+
+function ratio(value: Rate | undefined, reference: Rate | undefined): string {
+  if (!value || !reference) return '';
+  const r = value.imagesPerSecond / reference.imagesPerSecond;
+  return `${r >= 0.1 ? r.toFixed(2) : r.toPrecision(2)}x`;
+}
+
+const ROWS: { framework: Framework; variant: string; name: string; backend: string }[] = [
+  { framework: 'pytorch', variant: 'aten', name: 'PyTorch', backend: 'CPU (ATen, oneDNN)' },
+  { framework: 'senet-wasm', variant: 'simd-threads', name: 'senet-wasm', backend: 'simd-threads' },
+  { framework: 'senet-wasm', variant: 'relaxed-threads', name: 'senet-wasm', backend: 'relaxed-threads' },
+  { framework: 'tfjs', variant: 'cpu', name: 'TF.js', backend: 'tfjs-backend-cpu' },
+  { framework: 'tfjs', variant: 'wasm', name: 'TF.js', backend: 'tfjs-backend-wasm (SIMD)' },
+];
+
+const rows: string[][] = [];
+for (const threads of THREADS) {
+  const reference = {
+    train: find('pytorch', 'aten', 'train', threads)?.result?.train,
+    infer: find('pytorch', 'aten', 'infer', threads)?.result?.infer,
+    infer1: find('pytorch', 'aten', 'infer', threads)?.result?.infer1,
+  };
+  for (const row of ROWS) {
+    const trainRun = find(row.framework, row.variant, 'train', threads);
+    const inferRun = find(row.framework, row.variant, 'infer', threads);
+    // A backend that cannot train says so in its inference runs (on any thread count).
+    const trainError = runs.find((r) => r.framework === row.framework && r.variant === row.variant && r.result?.trainError)?.result?.trainError;
+    const cells = [row.name, row.backend, String(threads)];
+    for (const metric of ['train', 'infer', 'infer1'] as const) {
+      const { text, rate } = figure(metric === 'train' ? trainRun : inferRun, metric, trainError);
+      cells.push(text, ratio(rate, reference[metric]));
+    }
+    cells.push(mib(trainRun?.result?.peakRssKiB), mib(inferRun?.result?.peakRssKiB));
+    rows.push(cells);
+  }
+}
+
+const header = [
+  'framework', 'build / backend', 'threads',
+  'train img/s', 'vs PyTorch', 'infer img/s, batch 128', 'vs PyTorch', 'infer img/s, batch 1', 'vs PyTorch',
+  'peak RSS train (MiB)', 'peak RSS infer (MiB)',
+];
+
+// ---- Notes --------------------------------------------------------------------------------
+
+const machine = machineInfo();
+const count = (n: number, noun: string) => `${n} ${noun}${n === 1 ? '' : 's'}`;
+const resultOf = (framework: Framework, variant: string) => runs.find((r) => r.framework === framework && r.variant === variant && r.result)?.result;
+const torch = resultOf('pytorch', 'aten');
+const tfCpu = find('tfjs', 'cpu', 'train', 1)?.result;
+const tfWasm = find('tfjs', 'wasm', 'infer', 1)?.result;
+const notes: string[] = [
+  `Each figure: the median of ${count(TIMING.repeats, 'timed sample')} of ${count(TIMING.steps, 'step')} after ` +
+    `${count(TIMING.warmup, 'untimed warm-up step')}, on a fixed random batch of ${BATCH} 32x32 RGB images; batch 1: the median of ` +
+    `${count(TIMING.repeats, 'sample')} of at least ${TIMING.sampleSeconds} s after ${count(TIMING.warmup1, 'warm-up call')}. A training step is forward, cross-entropy, backward and an ` +
+    'Adam (lr 1e-3) update, with batch norm in training mode; inference is the eval-mode forward, reading the logits back.',
+  `Every model has ${PARAMETERS.toLocaleString('en-US')} parameters (checked for every run). "vs PyTorch" divides by PyTorch's figure at the same thread count.`,
+  'Peak RSS: the maximum resident set size of the configuration\'s own process (Node: process.resourceUsage().maxRSS; ' +
+    'Python: getrusage ru_maxrss), runtime included.',
+  torch
+    ? `PyTorch ${torch.info.torch} (Debian python3-torch, Python ${torch.info.python}), torch.set_num_threads(n); ` +
+      `inference under torch.no_grad() and model.eval(). BLAS loaded: ${torch.info.blas || 'none found'}. ` +
+      'Its convolutions run in oneDNN at batch 128, but PyTorch 1.13 sends a 3x3 convolution of a batch-1 input of at ' +
+      'most 20,480 values (every convolution of this model at batch 1) to its own im2col + BLAS path, here the system ' +
+      'libblas.so.3 (the Netlib reference BLAS unless OpenBLAS or BLIS is installed): that is what its batch-1 figure measures.'
+    : `PyTorch: ${torchProblem ?? 'no result'}.`,
+  'senet-wasm: Engine.create({ threads, variant }), trainStep() of src/train/step.ts; on Node 20 the relaxed-threads build ' +
+    'runs with --experimental-wasm-relaxed-simd.',
+];
+if (tfCpu) {
+  const rate = tfCpu.train?.imagesPerSecond;
+  notes.push(
+    `TF.js ${tfCpu.info['tfjs-core']}, tfjs-backend-cpu: plain JavaScript on one thread, so there is no 2-thread figure. ` +
+      `Trained at batch ${TFJS_CPU_TRAIN.batch} (${count(TFJS_CPU_TRAIN.warmup, 'warm-up step')}, the median of ` +
+      `${count(TFJS_CPU_TRAIN.repeats, 'timed step')}), not ${BATCH}: nearly all of its time is its Conv2DBackpropFilter kernel` +
+      (rate ? `, and a batch-${BATCH} step would take about ${(BATCH / rate / 60).toFixed(0)} minutes at this rate` : '') +
+      `. Its peak RSS is at batch ${TFJS_CPU_TRAIN.batch}. Its inference was not measured: tfjs-backend-wasm is TF.js's fast CPU backend.`,
+  );
+}
+if (tfWasm) {
+  notes.push(
+    `TF.js tfjs-backend-wasm ${tfWasm.info['tfjs-backend-wasm']} (XNNPACK), ${tfWasm.info.wasmBinary} binary: inference only, ` +
+      (tfWasm.trainError ? `a training step fails with "${tfWasm.trainError}". ` : 'training was not timed. ') +
+      (tfWasm.info.wasmThreadsSupported === false
+        ? 'No threads under Node: tfjs 4.x sets its WASM_HAS_MULTITHREAD_SUPPORT flag false when running in Node ' +
+          '(tfjs issue #3830), and forcing it true fails: its Emscripten thread pool starts workers from blob: URLs, which ' +
+          "Node's worker_threads refuses (ERR_WORKER_PATH). So its 2-thread row is empty."
+        : ''),
+  );
+}
+notes.push(
+  'TF.js gradients: tfjs-core\'s Node bundle registers none, so bench/compare/tfjs.ts loads tfjs-core\'s ' +
+    'dist/register_all_gradients.js, as the @tensorflow/tfjs package does.',
+);
+
+const title = `SENet (reference model, ${PARAMETERS.toLocaleString('en-US')} parameters), batch ${BATCH}: senet-wasm vs PyTorch vs TensorFlow.js`;
+const context = `${machine.date}, ${machine.cpu}, ${machine.cores} cores, Node ${machine.node}` + (QUICK ? ' (--quick: one sample each, not a measurement)' : '');
+const markdown = `# ${title}\n\n${context}\n\n${markdownTable(header, rows)}\n\n${notes.map((n) => `- ${n}`).join('\n')}\n`;
+console.log(`\n${markdown}`);
+
+const failed = runs.filter((r) => r.error);
+const json = JSON.stringify(
+  {
+    machine,
+    quick: QUICK,
+    batch: BATCH,
+    timing: { default: TIMING, tfjsCpuTrain: TFJS_CPU_TRAIN },
+    runs: runs.map(({ framework, variant, task, threads, timing, result, error, skipped, seconds }) => ({
+      framework, variant, task, threads, batch: timing.batch, seconds, skipped, error, result,
+    })),
+    notes,
+  },
+  null,
+  2,
+);
+const took = `took ${((performance.now() - began) / 60000).toFixed(1)} min`;
+if (QUICK) {
+  console.error(`--quick: not writing bench/results/compare.{md,json} (${json.length} characters of JSON); ${took}`);
+} else {
+  const dir = new URL('./results/', import.meta.url);
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(new URL('compare.md', dir), markdown);
+  writeFileSync(new URL('compare.json', dir), json + '\n');
+  console.error(`wrote bench/results/compare.md and compare.json; ${took}`);
+}
+if (failed.length > 0) {
+  console.error(`${failed.length} run(s) failed: ${failed.map((r) => `${r.framework} ${r.variant} x${r.threads} ${r.task}`).join(', ')}`);
+  process.exitCode = 1;
+}
