@@ -10,9 +10,10 @@
 //! `V[ξ]` `[C1, tiles]` the transformed input tiles. The GEMMs do 2.25x fewer multiply-adds than
 //! im2col's; the transforms are additions only and cost `O(C·tiles)` against the GEMMs'
 //! `O(C1·C2·tiles)`, which is why this path is taken only for layers with at least
-//! [`MIN_CHANNELS`] channels on both sides. F(2x2, 3x3)'s transforms have coefficients 0, ±1
-//! and ±1/2 only, so it is about as accurate as the direct convolution (F(4x4, 3x3) would save
-//! more but loses digits).
+//! [`MIN_CHANNELS`] channels on both sides and [`MIN_TILES`] tiles in the batch (the kernels'
+//! transform costs `O(C1·C2)` a call). F(2x2, 3x3)'s transforms have coefficients 0, ±1 and
+//! ±1/2 only, so it is about as accurate as the direct convolution (F(4x4, 3x3) would save more
+//! but loses digits).
 //!
 //! grad_weight differentiates the same formula with respect to `g`: summed over all tiles,
 //! `∂L/∂g = Gᵀ [Σ (A dY Aᵀ) ⊙ (Bᵀ d B)] G`, where `dY` is a 2x2 tile of grad_output. The sums
@@ -36,6 +37,9 @@ use std::cell::Cell;
 const XI: usize = 16;
 /// Fewest channels (in and out) for which the transforms pay off.
 pub const MIN_CHANNELS: usize = 16;
+/// Fewest tiles (over the whole batch) for which the kernel transform, `O(C1·C2)` a call, pays
+/// off: SENet's conv5 at batch 1 has 4 tiles and would spend most of its time on it.
+pub const MIN_TILES: usize = 128;
 /// GEMM width (tiles) a chunk of images aims for.
 const TARGET_TILES: usize = 512;
 /// Most floats the chunk's transformed input and products may hold together (32 MB).
@@ -50,11 +54,13 @@ thread_local! {
     static PRODUCTS: Cell<Vec<f32>> = const { Cell::new(Vec::new()) };
 }
 
-/// Whether `s` is a 3x3, stride-1, padding-1 convolution with enough channels for this path.
+/// Whether `s` is a 3x3, stride-1, padding-1 convolution with enough channels and tiles for
+/// this path.
 pub fn applies(s: &Conv2dShape) -> bool {
     (s.kernel_h, s.kernel_w, s.stride_h, s.stride_w, s.pad_h, s.pad_w) == (3, 3, 1, 1, 1, 1)
         && s.in_channels >= MIN_CHANNELS
         && s.out_channels >= MIN_CHANNELS
+        && s.batch.saturating_mul(s.height.div_ceil(2) * s.width.div_ceil(2)) >= MIN_TILES
 }
 
 /// `output = conv(input, weight) + bias` for a shape that [`applies`].
@@ -448,6 +454,7 @@ mod tests {
         let _guard = POOL_LOCK.lock().unwrap();
         threads::start_native_pool(2).unwrap();
         // Odd and even sizes (partial tiles), 1x1 and 1-row images, one and several chunks.
+        // (The path is also right below MIN_TILES, where `applies` turns it down.)
         for (i, s) in [
             shape(2, 16, 7, 5, 16),
             shape(3, 32, 8, 8, 48),
@@ -455,11 +462,11 @@ mod tests {
             shape(1, 16, 1, 6, 16),
             shape(5, 24, 4, 4, 16),
             shape(40, 16, 6, 6, 16),
+            shape(130, 16, 1, 2, 16),
         ]
         .into_iter()
         .enumerate()
         {
-            assert!(applies(&s));
             let mut rng = Rng::new(40 + i as u64);
             let (n, cin, cout, h, w) = (s.batch, s.in_channels, s.out_channels, s.height, s.width);
             let x = rng.vec(n * cin * h * w);
@@ -502,10 +509,13 @@ mod tests {
     }
 
     #[test]
-    fn applies_to_senets_deep_layers_only() {
+    fn applies_to_senets_deep_layers_at_training_batch_sizes() {
         let senet = |cin, size, cout| shape(128, cin, size, size, cout);
         assert!(!applies(&senet(3, 32, 64)));
         assert!([senet(64, 16, 128), senet(128, 8, 256), senet(256, 8, 512), senet(512, 4, 1024)].iter().all(applies));
+        // conv5 has 4 tiles an image: 32 images make MIN_TILES; conv4 has 16: 8 images do.
+        assert!(applies(&shape(32, 512, 4, 4, 1024)) && !applies(&shape(31, 512, 4, 4, 1024)));
+        assert!(applies(&shape(8, 256, 8, 8, 512)) && !applies(&shape(7, 256, 8, 8, 512)));
         let mut strided = senet(64, 16, 128);
         strided.stride_h = 2;
         assert!(!applies(&strided));
