@@ -17,6 +17,8 @@ export { Linear } from './nn/layers/linear.js';
 export { SEBlock } from './nn/layers/se.js';
 export { Sequential } from './nn/layers/sequential.js';
 export { SENet, type SENetOptions } from './nn/models/senet.js';
+export { CrossEntropyLoss } from './nn/loss.js';
+export { Profiler, formatProfile, type ProfileRow } from './nn/profile.js';
 
 export { Optimizer, Adam, AdamW, SGD, type AdamOptions, type SgdOptions } from './optim/optimizers.js';
 export { learningRate, SCHEDULES, type ScheduleName } from './optim/schedules.js';

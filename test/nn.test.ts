@@ -1,6 +1,6 @@
 /** The nn layer: eval mode against train mode, and module bookkeeping. */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Engine } from '../src/index.js';
+import { CrossEntropyLoss, Engine } from '../src/index.js';
 import { BatchNorm2d } from '../src/nn/layers/batchnorm.js';
 import { ReLU } from '../src/nn/layers/activation.js';
 import { Conv2d } from '../src/nn/layers/conv.js';
@@ -38,5 +38,25 @@ describe('nn layers', () => {
     model.eval();
     const evalValues = model.forward(x).toArray();
     expect(relativeError(evalValues, trainValues)).toBeLessThan(5e-3);
+  });
+
+  it('CrossEntropyLoss: the mean softmax cross-entropy, and (softmax - onehot) / N as its gradient', () => {
+    const [n, k] = [5, 7];
+    const logits = Array.from(randomArray(n * k, 21), (v) => 4 * v);
+    const labels = [0, 6, 3, 3, 1];
+    const criterion = new CrossEntropyLoss(engine);
+    expect(() => criterion.backward()).toThrow('CrossEntropyLoss.backward: no training-mode forward to differentiate');
+    const loss = criterion.forward(engine.tensor([n, k], logits), engine.indices([n], labels));
+    let want = 0;
+    const grad: number[] = [];
+    for (let i = 0; i < n; i++) {
+      const row = logits.slice(i * k, (i + 1) * k);
+      const max = Math.max(...row);
+      const sum = row.reduce((a, v) => a + Math.exp(v - max), 0);
+      want += (Math.log(sum) + max - row[labels[i]!]!) / n;
+      row.forEach((v, j) => grad.push((Math.exp(v - max) / sum - (j === labels[i] ? 1 : 0)) / n));
+    }
+    expect(loss).toBeCloseTo(want, 5);
+    expect(relativeError(criterion.backward().toArray(), grad)).toBeLessThan(1e-5);
   });
 });

@@ -3,7 +3,8 @@
  * kernels. Tensors made here are freed here.
  */
 import type { Engine } from '../engine/engine.js';
-import { argmaxRows, crossEntropyBackward, crossEntropyForward } from '../engine/ops/loss.js';
+import { argmaxRows, crossEntropyForward } from '../engine/ops/loss.js';
+import { CrossEntropyLoss } from '../nn/loss.js';
 import type { Batch, DataLoader } from '../data/loader.js';
 import type { Module } from '../nn/module.js';
 import type { Optimizer } from '../optim/optimizers.js';
@@ -33,18 +34,21 @@ export function trainStep(engine: Engine, model: Module, optimizer: Optimizer, b
     profiler ? profiler.time(name, name, pass, shape, work) : work();
   const input = engine.tensor(batch.shape, batch.images);
   const labels = engine.indices([batch.size], batch.labels);
+  const criterion = new CrossEntropyLoss(engine);
   const logits = model.forward(input);
-  const { loss, probs } = timed('loss', 'forward', logits.shape, () => crossEntropyForward(engine, logits, labels));
-  if (!Number.isFinite(loss)) {
-    for (const t of [input, labels, logits, probs]) t.owner.free();
-    throw new NonFiniteLossError(loss);
+  try {
+    const loss = timed('loss', 'forward', logits.shape, () => criterion.forward(logits, labels));
+    if (!Number.isFinite(loss)) throw new NonFiniteLossError(loss);
+    const correct = countCorrect(engine, logits, batch.labels);
+    const gradLogits = timed('loss', 'backward', logits.shape, () => criterion.backward());
+    model.backward(gradLogits).owner.free();
+    gradLogits.free();
+    timed('optimizer', 'update', [optimizer.parameterCount], () => optimizer.step());
+    return { loss, correct, size: batch.size };
+  } finally {
+    criterion.release();
+    for (const t of [input, labels, logits]) t.owner.free();
   }
-  const correct = countCorrect(engine, logits, batch.labels);
-  const gradLogits = timed('loss', 'backward', logits.shape, () => crossEntropyBackward(engine, probs, labels));
-  model.backward(gradLogits).owner.free();
-  timed('optimizer', 'update', [optimizer.parameterCount], () => optimizer.step());
-  for (const t of [input, labels, logits, probs, gradLogits]) t.owner.free();
-  return { loss, correct, size: batch.size };
 }
 
 export interface Evaluation {
