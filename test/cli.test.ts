@@ -3,7 +3,7 @@
  * help, exit codes, training on the synthetic set with --save, evaluation with --output, and
  * clear errors for bad flags, data and weights.
  */
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -72,6 +72,32 @@ describe('senet CLI', () => {
       expect(r.stdout).toMatch(row);
     }
     expect(r.stdout).not.toMatch(/features\.2 +ReLU/); // fused into the batch norm
+  });
+
+  it('stops on Ctrl-C after the current batch with a checkpoint that --resume continues', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'senet-'));
+    const args = ['train', '--data', 'synthetic', '--limit', '320', '--epochs', '1', '--batch-size', '16', '--threads', '1', '--out', 'run'];
+    const child = spawn(process.execPath, [CLI, ...args], { cwd: dir });
+    let stderr = '';
+    let interrupted = false;
+    child.stderr.on('data', (chunk: Buffer) => {
+      stderr += chunk.toString();
+      if (stderr.includes('training SENet') && !interrupted) {
+        interrupted = true;
+        setTimeout(() => child.kill('SIGINT'), 1500);
+      }
+    });
+    const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
+    expect(stderr).toContain('stopping after this batch');
+    const stopped = stderr.match(/stopped after (\d+) steps; checkpoint in run\/checkpoint\.safetensors/);
+    expect(stopped, stderr).not.toBeNull();
+    expect(Number(stopped![1])).toBeLessThan(20);
+    expect(code).toBe(130);
+    const resumed = senet([...args, '--resume'], dir);
+    expect(resumed.code, resumed.stderr).toBe(0);
+    expect(resumed.stdout).toMatch(/^epoch 1\/1: train loss/m);
+    const log = readFileSync(join(dir, 'run', 'log.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+    expect(log.at(-1)).toEqual({ type: 'end', reason: 'done', progress: { epoch: 1, batch: 0, step: 20 } });
   });
 
   it('trains on the synthetic set, saves a state dict, and evaluates it to JSON', () => {

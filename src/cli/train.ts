@@ -29,7 +29,8 @@ cross-entropy, 10 epochs, then test accuracy.
   --threads N                default: one per core
   --seed S                   initialisation, shuffling and augmentation seed, default 0
   --out DIR                  checkpoint.safetensors after each epoch and log.jsonl; default runs/senet
-  --resume                   continue from DIR/checkpoint.safetensors
+  --resume                   continue from DIR/checkpoint.safetensors (written after every epoch,
+                             and when Ctrl-C stops a run after its current batch)
   --init W.safetensors       start from a state dict (PyTorch keys)
   --steps N                  stop after N optimizer steps
   --no-shuffle               take training records in file order (data_batch_1 first)
@@ -75,6 +76,7 @@ export async function runTrain(v: Record<string, unknown>): Promise<void> {
 
   const source = await dataSource(v.data as string | undefined, limit);
   const trainer = await createTrainer({ ...(threads === undefined ? {} : { threads }), seed: run.seed });
+  let stopListening = () => {};
   try {
     for (const warning of trainer.info.warnings) console.error(`senet-wasm: ${warning}`);
     const data = await trainer.loadData(source);
@@ -94,6 +96,17 @@ export async function runTrain(v: Record<string, unknown>): Promise<void> {
     );
     const tty = process.stderr.isTTY;
     let lastLine = 0;
+    // Ctrl-C (or SIGTERM) stops after the current batch and saves a checkpoint to --resume from;
+    // a second one quits at once.
+    let interrupted = false;
+    const interrupt = () => {
+      if (interrupted) process.exit(130);
+      interrupted = true;
+      process.stderr.write('\nstopping after this batch (again to quit at once)\n');
+      void trainer.cancel();
+    };
+    process.on('SIGINT', interrupt).on('SIGTERM', interrupt);
+    stopListening = () => process.off('SIGINT', interrupt).off('SIGTERM', interrupt);
     const result = await trainer.fit({ ...run, maxSteps, resume, checkpoints: true, profile: Boolean(v.profile) }, {
       onBatch: (r) => {
         const now = Date.now();
@@ -118,12 +131,14 @@ export async function runTrain(v: Record<string, unknown>): Promise<void> {
       },
     });
     log({ type: 'end', reason: result.reason, progress: result.progress });
+    if (interrupted) process.exitCode = 130;
     if (result.profile) console.log(formatProfile(result.profile.rows, result.profile.steps));
     if (v.save) {
       writeFileAtomic(v.save as string, await trainer.stateDict());
       console.error(`state dict written to ${String(v.save)}`);
     }
   } finally {
+    stopListening();
     await trainer.close();
   }
 }
