@@ -17,6 +17,7 @@ import {
   ensureCifar10,
   fileMd5,
 } from '../src/data/download.js';
+import { tar } from './tar-writer.js';
 
 const md5 = (bytes: Uint8Array) => createHash('md5').update(bytes).digest('hex');
 
@@ -27,31 +28,6 @@ function payloadBytes(n: number): Uint8Array {
   for (let i = 0; i < n; i++) {
     x = (x * 1103515245 + 12345) >>> 0;
     out[i] = x >>> 24;
-  }
-  return out;
-}
-
-/** A minimal tar writer (ustar headers, data padded to 512, two end blocks). */
-function tar(files: [string, Uint8Array][]): Uint8Array {
-  const parts: Uint8Array[] = [];
-  for (const [name, data] of files) {
-    const h = new Uint8Array(512);
-    const put = (s: string, at: number) => h.set(new TextEncoder().encode(s), at);
-    put(name, 0);
-    put('0000644\0', 100);
-    put(`${data.length.toString(8).padStart(11, '0')}\0`, 124);
-    put('        ', 148);
-    put('0', 156);
-    put('ustar\0' + '00', 257);
-    put(`${h.reduce((a, b) => a + b, 0).toString(8).padStart(6, '0')}\0 `, 148);
-    parts.push(h, data, new Uint8Array((512 - (data.length % 512)) % 512));
-  }
-  parts.push(new Uint8Array(1024));
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
   }
   return out;
 }
@@ -68,7 +44,7 @@ function cifarArchive(): Uint8Array {
     return out;
   };
   const names = ['data_batch_1.bin', 'data_batch_2.bin', 'data_batch_3.bin', 'data_batch_4.bin', 'data_batch_5.bin', 'test_batch.bin'];
-  return gzipSync(tar(names.map((n) => [`cifar-10-batches-bin/${n}`, batch()])));
+  return gzipSync(tar(names.map((name) => ({ name: `cifar-10-batches-bin/${name}`, data: batch() }))));
 }
 
 // ---------------------------------------------------------------------------------------------
