@@ -1,6 +1,9 @@
 // A module Web Worker that starts the engine from the built package (dist/) and reports what
 // ran: the browser test loads it from pages with and without cross-origin isolation.
-import { Engine, matmul } from '../../dist/index.js';
+// The engine's own modules: the package index also loads the Comlink worker API, whose bare
+// import ('comlink/...') a page resolves only through a bundler (see test/demo.test.ts).
+import { Engine } from '../../dist/engine/engine.js';
+import { matmul } from '../../dist/engine/ops/gemm.js';
 
 const warnings = [];
 try {
