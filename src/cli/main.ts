@@ -72,7 +72,7 @@ async function main(argv: string[]): Promise<void> {
 
 main(process.argv.slice(2)).then(
   () => {
-    process.exitCode = 0;
+    process.exitCode ??= 0; // a command may have set its own (senet train: 130 after Ctrl-C)
   },
   (error: unknown) => {
     console.error(`senet: ${error instanceof Error ? error.message : String(error)}`);
