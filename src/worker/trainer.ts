@@ -1,8 +1,9 @@
 /**
  * The trainer: an engine, the reference model, its data and training runs behind one object
  * whose methods take and return plain data (structured-cloneable), so that it can live in a
- * worker: worker.ts exposes it with Comlink, client.ts (`createTrainer`) is the caller's side.
- * It runs the same way in Node's worker_threads and in a browser's module Web Worker.
+ * worker: trainer-worker.ts exposes it with Comlink, client.ts (`createTrainer`) is the
+ * caller's side. It runs the same way in Node's worker_threads and in a browser's module Web
+ * Worker.
  */
 import { Engine, type EngineOptions } from '../engine/engine.js';
 import type { Features } from '../engine/features.js';
@@ -117,7 +118,7 @@ export interface TestImages {
 export class Trainer {
   private engine: Engine | undefined;
   private model: SENet | undefined;
-  private data: { train: ImageDataset; test: ImageDataset; limit: number | undefined; info: DataInfo } | undefined;
+  private data: { train: ImageDataset; test: ImageDataset; limit: number | undefined } | undefined;
   private busy: { name: string; done: Promise<unknown> } | undefined;
   private cancelRequested = false;
 
@@ -149,9 +150,8 @@ export class Trainer {
       }
       const limit = source.limit;
       const cut = (set: ImageDataset) => (limit === undefined ? set : set.subset(limit));
-      const info = { source: name, train: cut(train).length, test: cut(test).length, classes: [...train.classes] };
-      this.data = { train: cut(train), test: cut(test), limit, info };
-      return info;
+      this.data = { train: cut(train), test: cut(test), limit };
+      return { source: name, train: this.data.train.length, test: this.data.test.length, classes: [...train.classes] };
     });
   }
 
