@@ -107,6 +107,7 @@ describe('PrefetchingLoader', () => {
   it('gives exactly the batches of the DataLoader it wraps, from any starting batch', async () => {
     const set = syntheticImages(70, 5);
     expect(set).toBeInstanceOf(ImageDataset);
+    expect(set.images.buffer).toBeInstanceOf(SharedArrayBuffer); // shared with the worker, not copied
     const loader = new DataLoader(set, { batchSize: 16, shuffle: true, seed: 9, augment: 'crop-flip' });
     const prefetching = await PrefetchingLoader.start(loader);
     try {

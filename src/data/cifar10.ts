@@ -59,6 +59,14 @@ export class DatasetError extends Error {
   }
 }
 
+/**
+ * `length` zeroed bytes, in shared memory where the host has it (Node; a cross-origin isolated
+ * page), so that workers (the batch worker) read a data set without a copy of their own.
+ */
+export function datasetBytes(length: number): Uint8Array {
+  return typeof SharedArrayBuffer === 'function' ? new Uint8Array(new SharedArrayBuffer(length)) : new Uint8Array(length);
+}
+
 /** Images as CHW uint8, 3x32x32, one contiguous buffer, with labels. */
 export class ImageDataset {
   constructor(
@@ -173,8 +181,8 @@ function decodeRecords(
  */
 export function parseCifarBatch(bytes: Uint8Array, source: string): { images: Uint8Array; labels: Uint8Array } {
   const count = countRecords(bytes.length, source);
-  const images = new Uint8Array(count * IMAGE_BYTES);
-  const labels = new Uint8Array(count);
+  const images = datasetBytes(count * IMAGE_BYTES);
+  const labels = datasetBytes(count);
   decodeRecords(bytes, source, images, labels, 0);
   return { images, labels };
 }
@@ -200,8 +208,8 @@ function assemble(
 ): ImageDataset {
   let total = 0;
   files.forEach((file, i) => (total += countRecords(batches[i]?.length ?? 0, source(file))));
-  const images = new Uint8Array(total * IMAGE_BYTES);
-  const labels = new Uint8Array(total);
+  const images = datasetBytes(total * IMAGE_BYTES);
+  const labels = datasetBytes(total);
   let at = 0;
   files.forEach((file, i) => {
     const bytes = batches[i] ?? new Uint8Array(0);
@@ -385,8 +393,8 @@ export async function loadCifar10(location: string, split: Split): Promise<Image
     total += countRecords(fileInfo.size, path);
     paths.push(path);
   }
-  const images = new Uint8Array(total * IMAGE_BYTES);
-  const labels = new Uint8Array(total);
+  const images = datasetBytes(total * IMAGE_BYTES);
+  const labels = datasetBytes(total);
   let at = 0;
   for (const path of paths) {
     const bytes = await fs.readFile(path);

@@ -5,7 +5,7 @@
  * which makes it a quick end-to-end check, not a benchmark of accuracy.
  */
 import { Rng } from '../nn/init.js';
-import { ImageDataset } from './cifar10.js';
+import { datasetBytes, ImageDataset } from './cifar10.js';
 
 export const SYNTHETIC_CLASSES = ['red-h', 'green-v', 'blue-d', 'yellow-h2', 'cyan-v2', 'magenta-d2', 'white-h', 'orange-v', 'purple-d', 'gray-x'] as const;
 
@@ -17,8 +17,8 @@ const COLORS: [number, number, number][] = [
 /** `count` generated images (labels cycle through the 10 classes) as an ImageDataset. */
 export function syntheticImages(count: number, seed = 0): ImageDataset {
   const rng = new Rng(seed);
-  const images = new Uint8Array(count * 3072);
-  const labels = new Uint8Array(count);
+  const images = datasetBytes(count * 3072);
+  const labels = datasetBytes(count);
   for (let i = 0; i < count; i++) {
     labels[i] = i % 10;
     draw(i % 10, rng, images.subarray(i * 3072, (i + 1) * 3072));

@@ -1,6 +1,7 @@
 /**
  * Makes the training batches of a DataLoader in the batch worker, one ahead of the training
- * step (see prefetch.ts). It holds a copy of the data set's bytes.
+ * step (see prefetch.ts). It reads the data set's bytes from shared memory where the host has
+ * it, else from a copy of its own.
  */
 import { DataLoader, type Batch, type LoaderOptions } from '../data/loader.js';
 import { ImageDataset } from '../data/cifar10.js';

@@ -15,8 +15,9 @@ export class PrefetchingLoader implements BatchSource {
   ) {}
 
   /**
-   * Starts the worker with a copy of `loader`'s data set. A data set that is not an
-   * ImageDataset (bytes the worker can be sent) is read where it is, without a worker.
+   * Starts the worker with `loader`'s data set: shared, not copied, when its bytes are in shared
+   * memory (see datasetBytes). A data set that is not an ImageDataset (bytes the worker can be
+   * sent) is read where it is, without a worker.
    */
   static async start(loader: DataLoader): Promise<PrefetchingLoader | DataLoader> {
     const set = loader.dataset;
