@@ -13,11 +13,13 @@ import { tmpdir } from 'node:os';
 import { extname, join, normalize } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
+import { gzipSync } from 'node:zlib';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { build, createLogger, preview, type PreviewServer } from 'vite';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import demoConfig, { isolation } from '../demo/vite.config.js';
 import minimalConfig from '../examples/minimal/vite.config.js';
+import { tar } from './tar-writer.js';
 
 const CHROMIUM = '/usr/bin/chromium';
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
@@ -321,6 +323,27 @@ describe('apps built with Vite', () => {
       expect(await page.locator('#confusion thead th.predicted').allTextContents()).toEqual(TINY_CLASSES);
       expect(await attribute(page, '#gallery', 'data-count')).toBe(8);
       for (const name of await page.locator('#gallery .predicted').allTextContents()) expect(TINY_CLASSES).toContain(name);
+      expect(errors).toEqual([]);
+      await page.close();
+    }, 120_000);
+
+    it('the demo trains on cifar-10-binary.tar.gz picked from disk, streamed through the tar reader', async () => {
+      const page = await browser.newPage();
+      const errors: string[] = [];
+      page.on('pageerror', (e) => errors.push(e.message));
+      await page.goto(demo.url);
+      await waitForState(page, ['ready'], 60_000);
+      const members = tinyCifarFiles(8).map(({ name, buffer }) => ({ name: `cifar-10-batches-bin/${name}`, data: new Uint8Array(buffer) }));
+      const archive = Buffer.from(gzipSync(tar(members)));
+      await page.check('input[name=source][value=archive]');
+      await page.setInputFiles('[name=archive]', { name: 'cifar-10-binary.tar.gz', mimeType: 'application/gzip', buffer: archive });
+      await page.fill('[name=epochs]', '1');
+      await page.fill('[name=batchSize]', '8');
+      await page.click('#train');
+      await waitForState(page, ['done'], 120_000);
+      expect(await attribute(page, '#loss-chart', 'data-batch-points')).toBe(5); // 40 training records in batches of 8
+      expect(await attribute(page, '#confusion table', 'data-total')).toBe(8);
+      expect(await page.locator('#confusion thead th.predicted').allTextContents()).toEqual(TINY_CLASSES);
       expect(errors).toEqual([]);
       await page.close();
     }, 120_000);
