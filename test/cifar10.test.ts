@@ -329,12 +329,13 @@ describe('loadCifar10 (a tiny set made here)', () => {
 describe('reading Blobs (what a page gets from a file picker)', () => {
   const named = (name: string, bytes: Uint8Array) => Object.assign(new Blob([Uint8Array.from(bytes)]), { name });
 
-  it('reads cifar-10-binary.tar.gz and a plain .tar from a Blob', async () => {
+  it('reads cifar-10-binary.tar.gz (both splits in one pass) and a plain .tar from a Blob', async () => {
     const archive = cifarTar(cifarFiles(), ['test_batch.bin', 'data_batch_2.bin', 'data_batch_1.bin', 'batches.meta.txt', 'data_batch_3.bin', 'data_batch_5.bin', 'data_batch_4.bin']);
-    const train = await readCifar10Archive(new Blob([gzipSync(archive)]), 'train', 'picked.tar.gz');
+    const { train, test } = await readCifar10Archive(new Blob([gzipSync(archive)]), ['train', 'test'], 'picked.tar.gz');
     expectRecords(train, 0, 5 * PER_BATCH);
     expect(train.classes).toEqual(META_CLASSES);
-    expectRecords(await readCifar10Archive(new Blob([Uint8Array.from(archive)]), 'test'), 5 * PER_BATCH, PER_BATCH);
+    expectRecords(test, 5 * PER_BATCH, PER_BATCH);
+    expectRecords((await readCifar10Archive(new Blob([Uint8Array.from(archive)]), ['test'])).test, 5 * PER_BATCH, PER_BATCH);
   });
 
   it('reads the batch files given in any order, and names a missing one', async () => {
@@ -351,13 +352,13 @@ describe('reading Blobs (what a page gets from a file picker)', () => {
 
   it('rejects a truncated or corrupt gzip Blob with the archive named', async () => {
     const gz = gzipSync(cifarTar(cifarFiles()));
-    const cut = await readCifar10Archive(new Blob([Uint8Array.from(gz.subarray(0, gz.length - 500))]), 'test', 'cut.tar.gz').catch((e: unknown) => e);
+    const cut = await readCifar10Archive(new Blob([Uint8Array.from(gz.subarray(0, gz.length - 500))]), ['test'], 'cut.tar.gz').catch((e: unknown) => e);
     expect(cut).toBeInstanceOf(DatasetError);
     expect((cut as Error).message).toMatch(/^cut\.tar\.gz: corrupt gzip data \(/);
     // Garbled deflate data may decompress to garbage that the tar reader rejects first.
     const corrupt = Uint8Array.from(gz);
     for (let i = 1000; i < 1100; i++) flip(corrupt, i, 0x5a);
-    await expect(readCifar10Archive(new Blob([corrupt]), 'train', 'bad.tar.gz')).rejects.toThrow(/^bad\.tar\.gz: (corrupt gzip data|bad tar header checksum)/);
+    await expect(readCifar10Archive(new Blob([corrupt]), ['train'], 'bad.tar.gz')).rejects.toThrow(/^bad\.tar\.gz: (corrupt gzip data|bad tar header checksum)/);
   });
 });
 

@@ -234,7 +234,16 @@ export async function readCifar10Tar(
   split: Split,
   source: string,
 ): Promise<ImageDataset> {
-  const wanted: readonly string[] = [...CIFAR10_FILES[split], CIFAR10_META_FILE];
+  return (await readCifar10TarSplits(chunks, [split], source))[split];
+}
+
+/** [`readCifar10Tar`] for every split of `splits`, in one pass over the archive. */
+async function readCifar10TarSplits<S extends Split>(
+  chunks: AsyncIterable<Uint8Array>,
+  splits: readonly S[],
+  source: string,
+): Promise<Record<S, ImageDataset>> {
+  const wanted: readonly string[] = [...splits.flatMap((split) => CIFAR10_FILES[split]), CIFAR10_META_FILE];
   const found = new Map<string, { path: string; data: Uint8Array }>();
   const select = (name: string, type: string) => type === 'file' && wanted.includes(baseName(name));
   for await (const entry of readTar(chunks, { source, select })) {
@@ -247,17 +256,20 @@ export async function readCifar10Tar(
     }
     found.set(file, { path: entry.name, data: entry.data });
   }
-  const files: readonly string[] = CIFAR10_FILES[split];
-  const batches = files.map((file) => {
-    const bytes = found.get(file)?.data;
-    if (!bytes) throw new DatasetError(`${source} is missing ${file}: ${WHERE_FROM}`);
-    return bytes;
-  });
   const meta = found.get(CIFAR10_META_FILE);
   const classes = meta
     ? parseClassNames(new TextDecoder().decode(meta.data), `${source}: ${meta.path}`)
     : [...CIFAR10_CLASSES];
-  return assemble(files, batches, (file) => `${source}: ${found.get(file)?.path ?? file}`, classes);
+  const read = (split: Split) => {
+    const files: readonly string[] = CIFAR10_FILES[split];
+    const batches = files.map((file) => {
+      const bytes = found.get(file)?.data;
+      if (!bytes) throw new DatasetError(`${source} is missing ${file}: ${WHERE_FROM}`);
+      return bytes;
+    });
+    return assemble(files, batches, (file) => `${source}: ${found.get(file)?.path ?? file}`, classes);
+  };
+  return Object.fromEntries(splits.map((split) => [split, read(split)])) as Record<S, ImageDataset>;
 }
 
 /**
@@ -284,16 +296,20 @@ export async function readCifar10Files(files: readonly (Blob & { name: string })
 }
 
 /**
- * Reads a split from `cifar-10-binary.tar.gz` (or the plain `.tar`) given as a Blob (a page's
- * File), streaming it through `DecompressionStream('gzip')` and the tar reader: nothing is held
- * but the split's records. Platform-neutral.
+ * Reads the splits `splits` from `cifar-10-binary.tar.gz` (or the plain `.tar`) given as a Blob
+ * (a page's File), in one pass through `DecompressionStream('gzip')` and the tar reader: nothing
+ * is held but the splits' records. Platform-neutral.
  */
-export async function readCifar10Archive(archive: Blob, split: Split, source = 'the archive'): Promise<ImageDataset> {
+export async function readCifar10Archive<S extends Split>(
+  archive: Blob,
+  splits: readonly S[],
+  source = 'the archive',
+): Promise<Record<S, ImageDataset>> {
   const head = new Uint8Array(await archive.slice(0, 2).arrayBuffer());
   const gzipped = head[0] === 0x1f && head[1] === 0x8b;
   const stream = gzipped ? archive.stream().pipeThrough(new DecompressionStream('gzip')) : archive.stream();
   try {
-    return await readCifar10Tar(streamChunks(stream), split, source);
+    return await readCifar10TarSplits(streamChunks(stream), splits, source);
   } catch (error) {
     // What is neither ours nor the tar reader's came from the decompressor (Node: an Error with a
     // Z_ code; browsers: a TypeError).

@@ -317,31 +317,43 @@ function runOptions(request: FitRequest): RunOptions {
 }
 
 async function readSource(source: DataSource): Promise<[ImageDataset, ImageDataset, string]> {
-  const [read, name] = splitReader(source);
+  const [read, name] = splitsReader(source);
   if (source.testOnly) {
     // No training set: an empty one with the test set's classes.
-    const test = await read('test');
+    const { test } = await read(['test']);
     return [new ImageDataset(new Uint8Array(0), new Uint8Array(0), test.classes), test, name];
   }
-  const train = await read('train');
-  return [train, await read('test'), name];
+  const { train, test } = await read(['train', 'test']);
+  return [train, test, name];
 }
 
-function splitReader(source: DataSource): [(split: Split) => Promise<ImageDataset>, string] {
+type SplitsReader = <S extends Split>(splits: readonly S[]) => Promise<Record<S, ImageDataset>>;
+
+/** How `source` reads a list of splits (an archive in one pass), and its name for messages. */
+function splitsReader(source: DataSource): [SplitsReader, string] {
   switch (source.kind) {
     case 'synthetic':
-      return [async (split) => (split === 'train' ? syntheticImages(source.train ?? 5000, 1) : syntheticImages(source.test ?? 1000, 2)), 'synthetic'];
+      return [each((split) => (split === 'train' ? syntheticImages(source.train ?? 5000, 1) : syntheticImages(source.test ?? 1000, 2))), 'synthetic'];
     case 'path':
-      return [(split) => loadCifar10(source.path, split), source.path];
+      return [each((split) => loadCifar10(source.path, split)), source.path];
     case 'archive': {
       const name = source.name ?? (source.archive as Partial<File>).name ?? 'the archive';
-      return [(split) => readCifar10Archive(source.archive, split, name), name];
+      return [(splits) => readCifar10Archive(source.archive, splits, name), name];
     }
     case 'files':
-      return [(split) => readCifar10Files(source.files, split), source.files.map((f) => f.name).join(', ')];
+      return [each((split) => readCifar10Files(source.files, split)), source.files.map((f) => f.name).join(', ')];
     default:
       throw new Error(`unknown data source kind '${(source as { kind: unknown }).kind as string}'`);
   }
+}
+
+/** A SplitsReader that reads the splits one after the other with `read`. */
+function each(read: (split: Split) => ImageDataset | Promise<ImageDataset>): SplitsReader {
+  return async <S extends Split>(splits: readonly S[]) => {
+    const sets = {} as Record<S, ImageDataset>;
+    for (const split of splits) sets[split] = await read(split);
+    return sets;
+  };
 }
 
 function softmax(logits: Float32Array): number[] {
