@@ -305,18 +305,24 @@ describe('apps built with Vite', () => {
       await context.close();
     }, 300_000);
 
-    it('the demo trains on CIFAR-10 batch files picked from disk, with their class names', async () => {
+    /** Opens the demo, puts `files` in the file input of data source `source`, and trains one epoch at batch 8. */
+    async function trainOnPicked(source: 'files' | 'archive', files: Parameters<Page['setInputFiles']>[1]) {
       const page = await browser.newPage();
       const errors: string[] = [];
       page.on('pageerror', (e) => errors.push(e.message));
       await page.goto(demo.url);
       await waitForState(page, ['ready'], 60_000);
-      await page.check('input[name=source][value=files]');
-      await page.setInputFiles('[name=files]', tinyCifarFiles(8));
+      await page.check(`input[name=source][value=${source}]`);
+      await page.setInputFiles(`[name=${source}]`, files);
       await page.fill('[name=epochs]', '1');
       await page.fill('[name=batchSize]', '8');
       await page.click('#train');
       await waitForState(page, ['done'], 120_000);
+      return { page, errors };
+    }
+
+    it('the demo trains on CIFAR-10 batch files picked from disk, with their class names', async () => {
+      const { page, errors } = await trainOnPicked('files', tinyCifarFiles(8));
       expect(await attribute(page, '#loss-chart', 'data-batch-points')).toBe(5); // 40 training records in batches of 8
       expect(await page.textContent('#status')).toMatch(/^Done: test accuracy \d+\.\d% on 8 images/);
       expect(await attribute(page, '#confusion table', 'data-total')).toBe(8);
@@ -328,19 +334,9 @@ describe('apps built with Vite', () => {
     }, 120_000);
 
     it('the demo trains on cifar-10-binary.tar.gz picked from disk, streamed through the tar reader', async () => {
-      const page = await browser.newPage();
-      const errors: string[] = [];
-      page.on('pageerror', (e) => errors.push(e.message));
-      await page.goto(demo.url);
-      await waitForState(page, ['ready'], 60_000);
       const members = tinyCifarFiles(8).map(({ name, buffer }) => ({ name: `cifar-10-batches-bin/${name}`, data: new Uint8Array(buffer) }));
       const archive = Buffer.from(gzipSync(tar(members)));
-      await page.check('input[name=source][value=archive]');
-      await page.setInputFiles('[name=archive]', { name: 'cifar-10-binary.tar.gz', mimeType: 'application/gzip', buffer: archive });
-      await page.fill('[name=epochs]', '1');
-      await page.fill('[name=batchSize]', '8');
-      await page.click('#train');
-      await waitForState(page, ['done'], 120_000);
+      const { page, errors } = await trainOnPicked('archive', { name: 'cifar-10-binary.tar.gz', mimeType: 'application/gzip', buffer: archive });
       expect(await attribute(page, '#loss-chart', 'data-batch-points')).toBe(5); // 40 training records in batches of 8
       expect(await attribute(page, '#confusion table', 'data-total')).toBe(8);
       expect(await page.locator('#confusion thead th.predicted').allTextContents()).toEqual(TINY_CLASSES);
