@@ -36,8 +36,9 @@
 //! stride 1 (e.g. the 3x3 stride-1 padding-1 convolutions of SENet) a row is one contiguous copy.
 //!
 //! 3x3 stride-1 padding-1 layers with at least 16 channels in and out (SENet's conv2-conv5) take
-//! Winograd's F(2x2, 3x3) instead for all three passes (see [`crate::winograd`]): 2.25x fewer
-//! multiply-adds.
+//! Winograd's minimal filtering instead for all three passes (see [`crate::winograd`]): F(2x2,
+//! 3x3), 2.25x fewer multiply-adds, and for the forward and grad_input passes of layers with at
+//! least 128 channels on both sides F(4x4, 3x3), 4x fewer.
 //!
 //! Every pass OVERWRITES its output (grad_weight and grad_bias included): nothing has to be
 //! zeroed beforehand, and gradients are not accumulated into existing values.

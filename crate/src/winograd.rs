@@ -1,19 +1,24 @@
-//! 3x3, stride-1, padding-1 convolutions by Winograd's minimal filtering F(2x2, 3x3) (Lavin and
-//! Gray, "Fast Algorithms for Convolutional Neural Networks", 2015): the forward pass,
-//! grad_input (the same convolution of grad_output with the kernels rotated by 180° and their
-//! channels swapped) and grad_weight.
+//! 3x3, stride-1, padding-1 convolutions by Winograd's minimal filtering (Lavin and Gray, "Fast
+//! Algorithms for Convolutional Neural Networks", 2015): the forward pass, grad_input (the same
+//! convolution of grad_output with the kernels rotated by 180° and their channels swapped) and
+//! grad_weight.
 //!
-//! Each 2x2 output tile comes from a 4x4 input tile `d` and a 3x3 kernel `g` as
+//! With F(2x2, 3x3), each 2x2 output tile comes from a 4x4 input tile `d` and a 3x3 kernel `g` as
 //! `Y = Aᵀ [(G g Gᵀ) ⊙ (Bᵀ d B)] A`: 16 multiplies instead of 36. Summed over input channels,
 //! the element-wise products become 16 independent GEMMs, one per position `ξ` of the 4x4
 //! transformed tile: `M[ξ] = U[ξ] · V[ξ]` with `U[ξ]` `[C2, C1]` the transformed kernels and
 //! `V[ξ]` `[C1, tiles]` the transformed input tiles. The GEMMs do 2.25x fewer multiply-adds than
-//! im2col's; the transforms are additions only and cost `O(C·tiles)` against the GEMMs'
-//! `O(C1·C2·tiles)`, which is why this path is taken only for layers with at least
-//! [`MIN_CHANNELS`] channels on both sides and [`MIN_TILES`] tiles in the batch (the kernels'
-//! transform costs `O(C1·C2)` a call). F(2x2, 3x3)'s transforms have coefficients 0, ±1 and
-//! ±1/2 only, so it is about as accurate as the direct convolution (F(4x4, 3x3) would save more
-//! but loses digits).
+//! im2col's; the transforms cost `O(C·tiles)` against the GEMMs' `O(C1·C2·tiles)`, which is why
+//! this path is taken only for layers with at least [`MIN_CHANNELS`] channels on both sides and
+//! [`MIN_TILES`] tiles in the batch (the kernels' transform costs `O(C1·C2)` a call).
+//! F(2x2, 3x3)'s transforms have coefficients 0, ±1 and ±1/2 only, so it is about as accurate as
+//! the direct convolution.
+//!
+//! F(4x4, 3x3) makes 4x4 output tiles from 6x6 input tiles: 36 GEMMs and 2.25 multiplies an
+//! output pixel instead of 9 (4x fewer; F(2x2) does 4). Its transforms (points 0, ±1, ±2) cost
+//! more and lose about one more digit, so the forward and grad_input passes take it only for
+//! layers with at least [`F4_MIN_CHANNELS`] channels on both sides, where the GEMMs dominate
+//! (SENet's conv3-conv5: inference 1.4x faster); grad_weight stays with F(2x2).
 //!
 //! grad_weight differentiates the same formula with respect to `g`: summed over all tiles,
 //! `∂L/∂g = Gᵀ [Σ (A dY Aᵀ) ⊙ (Bᵀ d B)] G`, where `dY` is a 2x2 tile of grad_output. The sums
@@ -22,8 +27,8 @@
 //!
 //! Images are processed in chunks (a fixed number per chunk, from the shape only) so that the
 //! scratch stays within [`SCRATCH_FLOATS`]; within a chunk the input transform runs in parallel
-//! over input channels, the 16 GEMMs in parallel (each on one thread), and the output transform
-//! in parallel over output planes. Nothing depends on the thread count, so neither do results.
+//! over input channels, the 16 or 36 GEMMs in parallel (each on one thread), and the output
+//! transform in parallel over output channels. Nothing depends on the thread count, so neither do results.
 //! Odd heights and widths are covered by partial tiles at the bottom and right.
 
 use crate::conv::Conv2dShape;
@@ -32,11 +37,17 @@ use crate::scratch;
 use crate::threads::SharedMut;
 use rayon::prelude::*;
 use std::cell::Cell;
+use std::ops::{Add, Mul, Sub};
 
-/// Positions in a transformed 4x4 tile: one GEMM each.
+/// Positions in a transformed F(2x2, 3x3) tile (4x4): one GEMM each. grad_weight uses this
+/// tiling only.
 const XI: usize = 16;
 /// Fewest channels (in and out) for which the transforms pay off.
 pub const MIN_CHANNELS: usize = 16;
+/// Fewest channels on both sides for F(4x4, 3x3): its transforms cost about twice F(2x2)'s per
+/// output pixel, against GEMMs with 1.78x fewer multiply-adds, so it wins only where the GEMMs
+/// are deep (SENet's conv3 to conv5, bench:kernels).
+pub const F4_MIN_CHANNELS: usize = 128;
 /// Fewest tiles (over the whole batch) for which the kernel transform, `O(C1·C2)` a call, pays
 /// off: SENet's conv5 at batch 1 has 4 tiles and would spend most of its time on it.
 pub const MIN_TILES: usize = 128;
@@ -54,6 +65,38 @@ thread_local! {
     static PRODUCTS: Cell<Vec<f32>> = const { Cell::new(Vec::new()) };
 }
 
+/// The output tile: F(2x2, 3x3) (4x4 input tiles, 16 GEMMs) or F(4x4, 3x3) (6x6 input tiles, 36
+/// GEMMs with 2.25 multiplies an output pixel instead of 4).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Tile {
+    F2,
+    F4,
+}
+
+impl Tile {
+    /// The tiling for a convolution from `c1` to `c2` channels.
+    fn for_channels(c1: usize, c2: usize) -> Tile {
+        if c1 >= F4_MIN_CHANNELS && c2 >= F4_MIN_CHANNELS {
+            Tile::F4
+        } else {
+            Tile::F2
+        }
+    }
+
+    /// Output pixels along a side of a tile.
+    fn size(self) -> usize {
+        match self {
+            Tile::F2 => 2,
+            Tile::F4 => 4,
+        }
+    }
+
+    /// Positions in a transformed tile: `(size + 2)²`, one GEMM each.
+    fn positions(self) -> usize {
+        (self.size() + 2).pow(2)
+    }
+}
+
 /// Whether `s` is a 3x3, stride-1, padding-1 convolution with enough channels and tiles for
 /// this path.
 pub fn applies(s: &Conv2dShape) -> bool {
@@ -65,9 +108,13 @@ pub fn applies(s: &Conv2dShape) -> bool {
 
 /// `output = conv(input, weight) + bias` for a shape that [`applies`].
 pub fn forward(s: &Conv2dShape, input: &[f32], weight: &[f32], bias: Option<&[f32]>, output: &mut [f32]) {
-    let plan = Plan::new(s.batch, s.in_channels, s.out_channels, s.height, s.width);
+    forward_tiled(Tile::for_channels(s.in_channels, s.out_channels), s, input, weight, bias, output);
+}
+
+fn forward_tiled(tile: Tile, s: &Conv2dShape, input: &[f32], weight: &[f32], bias: Option<&[f32]>, output: &mut [f32]) {
+    let plan = Plan::new(tile, s.batch, s.in_channels, s.out_channels, s.height, s.width);
     scratch::lend(&KERNELS, |u| {
-        transform_kernels(weight, s.out_channels, s.in_channels, false, u);
+        transform_kernels(tile, weight, s.out_channels, s.in_channels, false, u);
         convolve(&plan, input, u, bias, output);
     });
 }
@@ -75,9 +122,13 @@ pub fn forward(s: &Conv2dShape, input: &[f32], weight: &[f32], bias: Option<&[f3
 /// `grad_input` from `grad_output` for a shape that [`applies`]: the convolution of
 /// `grad_output` (channels `Cout`) with the rotated kernels (`Cout` -> `Cin`), padding 1.
 pub fn grad_input(s: &Conv2dShape, grad_output: &[f32], weight: &[f32], grad_input: &mut [f32]) {
-    let plan = Plan::new(s.batch, s.out_channels, s.in_channels, s.height, s.width);
+    grad_input_tiled(Tile::for_channels(s.out_channels, s.in_channels), s, grad_output, weight, grad_input);
+}
+
+fn grad_input_tiled(tile: Tile, s: &Conv2dShape, grad_output: &[f32], weight: &[f32], grad_input: &mut [f32]) {
+    let plan = Plan::new(tile, s.batch, s.out_channels, s.in_channels, s.height, s.width);
     scratch::lend(&KERNELS, |u| {
-        transform_kernels(weight, s.out_channels, s.in_channels, true, u);
+        transform_kernels(tile, weight, s.out_channels, s.in_channels, true, u);
         convolve(&plan, grad_output, u, None, grad_input);
     });
 }
@@ -85,7 +136,7 @@ pub fn grad_input(s: &Conv2dShape, grad_output: &[f32], weight: &[f32], grad_inp
 /// `grad_weight` `[Cout, Cin, 3, 3]` (overwritten) from `input` and `grad_output`, summed over
 /// the batch, for a shape that [`applies`].
 pub fn grad_weight(s: &Conv2dShape, input: &[f32], grad_output: &[f32], grad_weight: &mut [f32]) {
-    let plan = Plan::new(s.batch, s.in_channels, s.out_channels, s.height, s.width);
+    let plan = Plan::new(Tile::F2, s.batch, s.in_channels, s.out_channels, s.height, s.width);
     let (cin, cout, plane) = (s.in_channels, s.out_channels, s.height * s.width);
     let nb = plan.images_per_chunk();
     scratch::lend(&KERNELS, |du| {
@@ -96,9 +147,9 @@ pub fn grad_weight(s: &Conv2dShape, input: &[f32], grad_output: &[f32], grad_wei
             let input = &input[first * cin * plane..][..images * cin * plane];
             let grad_output = &grad_output[first * cout * plane..][..images * cout * plane];
             scratch::lend(&TILES, |v| {
-                transform_planes(input, cin, images, v, width, |image, v, at| transform_input_plane(&plan, image, v, at, width));
+                transform_planes(input, cin, images, v, width, XI, |image, v, at| transform_input_plane(&plan, image, v, at, width));
                 scratch::lend(&PRODUCTS, |z| {
-                    transform_planes(grad_output, cout, images, z, width, |g, z, at| transform_grad_plane(&plan, g, z, at, width));
+                    transform_planes(grad_output, cout, images, z, width, XI, |g, z, at| transform_grad_plane(&plan, g, z, at, width));
                     let start = if c == 0 { Start::Zero } else { Start::Accumulate };
                     du.par_chunks_mut(cout * cin).enumerate().for_each(|(xi, du)| {
                         let a = MatRef { data: &z[xi * width..], ld: XI * width, transposed: false };
@@ -121,6 +172,7 @@ pub fn grad_weight(s: &Conv2dShape, input: &[f32], grad_output: &[f32], grad_wei
 /// A convolution from `c1` to `c2` channels of `batch` images of `h x w`, in tiles.
 #[derive(Debug)]
 struct Plan {
+    tile: Tile,
     batch: usize,
     c1: usize,
     c2: usize,
@@ -131,11 +183,12 @@ struct Plan {
 }
 
 impl Plan {
-    fn new(batch: usize, c1: usize, c2: usize, h: usize, w: usize) -> Plan {
-        Plan { batch, c1, c2, h, w, tiles_h: h.div_ceil(2), tiles_w: w.div_ceil(2) }
+    fn new(tile: Tile, batch: usize, c1: usize, c2: usize, h: usize, w: usize) -> Plan {
+        let size = tile.size();
+        Plan { tile, batch, c1, c2, h, w, tiles_h: h.div_ceil(size), tiles_w: w.div_ceil(size) }
     }
 
-    /// 2x2 output tiles per image.
+    /// Output tiles per image.
     fn tiles(&self) -> usize {
         self.tiles_h * self.tiles_w
     }
@@ -143,7 +196,7 @@ impl Plan {
     /// Images per chunk: enough for [`TARGET_TILES`] GEMM columns, within [`SCRATCH_FLOATS`],
     /// evened out so that all chunks but the last have the same size.
     fn images_per_chunk(&self) -> usize {
-        let per_image = self.tiles() * XI * (self.c1 + self.c2);
+        let per_image = self.tiles() * self.tile.positions() * (self.c1 + self.c2);
         let most = TARGET_TILES.div_ceil(self.tiles()).min(SCRATCH_FLOATS / per_image).clamp(1, self.batch);
         self.batch.div_ceil(self.batch.div_ceil(most))
     }
@@ -151,24 +204,36 @@ impl Plan {
 
 /// `U[ξ][r][c] = (G g Gᵀ)[ξ]` for every kernel: with `rotated` false, `g = W[r][c]` (rows `Cout`,
 /// columns `Cin`); with `rotated` true, `g = W[c][r]` turned by 180° (rows `Cin`, columns `Cout`).
-fn transform_kernels(weight: &[f32], cout: usize, cin: usize, rotated: bool, u: &mut Vec<f32>) {
+fn transform_kernels(tile: Tile, weight: &[f32], cout: usize, cin: usize, rotated: bool, u: &mut Vec<f32>) {
     let (rows, cols) = if rotated { (cin, cout) } else { (cout, cin) };
-    u.resize(XI * rows * cols, 0.0);
+    u.resize(tile.positions() * rows * cols, 0.0);
     let block = rows * cols;
     let out = SharedMut(u.as_mut_ptr());
     (0..rows).into_par_iter().for_each(|r| {
         let out = &out;
-        for c in 0..cols {
+        // SAFETY: task `r` alone writes row `r` of every block `ξ`, inside `u`.
+        let write = |xi: usize, c: usize, v: f32| unsafe { *out.0.add(xi * block + r * cols + c) = v };
+        // Tap `i` of kernel `g` at column `c`.
+        let tap = |c: usize, i: usize| {
             let (co, ci) = if rotated { (c, r) } else { (r, c) };
-            let k = &weight[(co * cin + ci) * 9..][..9];
-            let mut g = [0.0f32; 9];
-            for (i, v) in g.iter_mut().enumerate() {
-                *v = if rotated { k[8 - i] } else { k[i] };
+            weight[(co * cin + ci) * 9 + if rotated { 8 - i } else { i }]
+        };
+        let mut c = 0;
+        if tile == Tile::F4 {
+            // Four columns at a time, in SIMD lanes.
+            while c + 4 <= cols {
+                let g: [Lanes; 9] = std::array::from_fn(|i| Lanes(std::array::from_fn(|lane| tap(c + lane, i))));
+                for (xi, v) in kernel_tile_f4(g).into_iter().enumerate() {
+                    v.0.into_iter().enumerate().for_each(|(lane, v)| write(xi, c + lane, v));
+                }
+                c += 4;
             }
-            let t = kernel_tile(&g);
-            for (xi, &v) in t.iter().enumerate() {
-                // SAFETY: task `r` alone writes row `r` of every block `ξ`, inside `u`.
-                unsafe { *out.0.add(xi * block + r * cols + c) = v };
+        }
+        for c in c..cols {
+            let g: [f32; 9] = std::array::from_fn(|i| tap(c, i));
+            match tile {
+                Tile::F2 => kernel_tile(&g).into_iter().enumerate().for_each(|(xi, v)| write(xi, c, v)),
+                Tile::F4 => kernel_tile_f4(g).into_iter().enumerate().for_each(|(xi, v)| write(xi, c, v)),
             }
         }
     });
@@ -194,45 +259,59 @@ fn kernel_tile(g: &[f32; 9]) -> [f32; 16] {
 
 /// `output[n, c2] = Σ_c1 conv(input[n, c1], U) (+ bias[c2])` by tiles, chunk by chunk.
 fn convolve(plan: &Plan, input: &[f32], u: &[f32], bias: Option<&[f32]>, output: &mut [f32]) {
-    let (c1, c2, plane) = (plan.c1, plan.c2, plan.h * plan.w);
+    let (c1, c2, plane, positions) = (plan.c1, plan.c2, plan.h * plan.w, plan.tile.positions());
     let nb = plan.images_per_chunk();
     for (c, out) in output.chunks_mut(nb * c2 * plane).enumerate() {
         let images = out.len() / (c2 * plane);
         let input = &input[c * nb * c1 * plane..][..images * c1 * plane];
         let width = images * plan.tiles();
         scratch::lend(&TILES, |v| {
-            transform_planes(input, c1, images, v, width, |image, v, at| transform_input_plane(plan, image, v, at, width));
+            transform_planes(input, c1, images, v, width, positions, |image, v, at| match plan.tile {
+                Tile::F2 => transform_input_plane(plan, image, v, at, width),
+                Tile::F4 => transform_input_plane_f4(plan, image, v, at, width),
+            });
             scratch::lend(&PRODUCTS, |m| {
-                m.resize(XI * c2 * width, 0.0);
+                m.resize(positions * c2 * width, 0.0);
                 m.par_chunks_mut(c2 * width).enumerate().for_each(|(xi, m)| {
                     let a = MatRef { data: &u[xi * c2 * c1..][..c2 * c1], ld: c1, transposed: false };
-                    let b = MatRef { data: &v[xi * width..], ld: XI * width, transposed: false };
+                    let b = MatRef { data: &v[xi * width..], ld: positions * width, transposed: false };
                     gemm_on(c2, width, c1, a, b, m, width, Start::Zero, false).expect("winograd GEMM shapes");
                 });
-                out.par_chunks_mut(plane).enumerate().for_each(|(q, dst)| {
-                    let (n, ch) = (q / c2, q % c2);
+                // One task an output channel, whose products are contiguous in each `M[ξ]`.
+                let out = SharedMut(out.as_mut_ptr());
+                (0..c2).into_par_iter().for_each(|ch| {
+                    let out = &out;
                     let add = bias.map_or(0.0, |b| b[ch]);
-                    transform_output_plane(plan, m, ch, n * plan.tiles(), width, add, dst);
+                    for n in 0..images {
+                        // SAFETY: task `ch` alone writes plane `(n, ch)` of `out`, which holds `images · c2` planes.
+                        let dst = unsafe { std::slice::from_raw_parts_mut(out.0.add((n * c2 + ch) * plane), plane) };
+                        match plan.tile {
+                            Tile::F2 => transform_output_plane(plan, m, ch, n * plan.tiles(), width, add, dst),
+                            Tile::F4 => transform_output_plane_f4(plan, m, ch, n * plan.tiles(), width, add, dst),
+                        }
+                    }
                 });
             });
         });
     }
 }
 
-/// Transforms the planes of `images` images of `channels` channels into `out` `[channels, 16,
-/// width]`, in parallel over channels: `transform(plane, out[channel], first tile of the image)`.
+/// Transforms the planes of `images` images of `channels` channels into `out` `[channels,
+/// positions, width]`, in parallel over channels: `transform(plane, out[channel], first tile of
+/// the image)`.
 fn transform_planes(
     images_data: &[f32],
     channels: usize,
     images: usize,
     out: &mut Vec<f32>,
     width: usize,
+    positions: usize,
     transform: impl Fn(&[f32], &mut [f32], usize) + Sync + Send,
 ) {
     let plane = images_data.len() / (images * channels);
     let tiles = width / images;
-    out.resize(channels * XI * width, 0.0);
-    out.par_chunks_mut(XI * width).enumerate().for_each(|(ch, out)| {
+    out.resize(channels * positions * width, 0.0);
+    out.par_chunks_mut(positions * width).enumerate().for_each(|(ch, out)| {
         for n in 0..images {
             transform(&images_data[(n * channels + ch) * plane..][..plane], out, n * tiles);
         }
@@ -301,6 +380,148 @@ fn transform_output_plane(plan: &Plan, m: &[f32], ch: usize, first: usize, width
                 out[2 * tx] = a + b + c + add;
                 if 2 * tx + 1 < plan.w {
                     out[2 * tx + 1] = b - c - e + add;
+                }
+            }
+        }
+    }
+}
+
+/// What F(4x4)'s kernel transform computes with: one kernel's values (`f32`) or four kernels'
+/// side by side ([`Lanes`], which the compiler maps to SIMD).
+trait KernelValue: Copy + Add<Output = Self> + Sub<Output = Self> + Mul<f32, Output = Self> {}
+impl KernelValue for f32 {}
+
+#[derive(Clone, Copy, Debug)]
+struct Lanes([f32; 4]);
+impl KernelValue for Lanes {}
+
+impl Add for Lanes {
+    type Output = Lanes;
+    fn add(self, o: Lanes) -> Lanes {
+        Lanes(std::array::from_fn(|i| self.0[i] + o.0[i]))
+    }
+}
+
+impl Sub for Lanes {
+    type Output = Lanes;
+    fn sub(self, o: Lanes) -> Lanes {
+        Lanes(std::array::from_fn(|i| self.0[i] - o.0[i]))
+    }
+}
+
+impl Mul<f32> for Lanes {
+    type Output = Lanes;
+    fn mul(self, k: f32) -> Lanes {
+        Lanes(self.0.map(|v| v * k))
+    }
+}
+
+/// `G = [¼ 0 0; −⅙ −⅙ −⅙; −⅙ ⅙ −⅙; 1/24 1/12 ⅙; 1/24 −1/12 ⅙; 0 0 1]` times a column `(a, b, c)`.
+#[inline(always)]
+fn g_f4<T: KernelValue>([a, b, c]: [T; 3]) -> [T; 6] {
+    let (even, odd) = (a + c, b);
+    let (even_sixth, small) = ((a * (1.0 / 24.0)) + (c * (1.0 / 6.0)), b * (1.0 / 12.0));
+    [a * 0.25, (even + odd) * (-1.0 / 6.0), (even - odd) * (-1.0 / 6.0), even_sixth + small, even_sixth - small, c]
+}
+
+/// `Bᵀ d` for F(4x4, 3x3), `Bᵀ = [4 0 −5 0 1 0; 0 −4 −4 1 1 0; 0 4 −4 −1 1 0; 0 −2 −1 2 1 0;
+/// 0 2 −1 −2 1 0; 0 4 0 −5 0 1]`, on six columns at once (`d[k][j]`: row `k`, column `j`).
+#[inline(always)]
+fn bt_f4(d: [[f32; 6]; 6]) -> [[f32; 6]; 6] {
+    let mut out = [[0.0f32; 6]; 6];
+    for j in 0..6 {
+        out[0][j] = 4.0 * d[0][j] - 5.0 * d[2][j] + d[4][j];
+        out[1][j] = d[3][j] + d[4][j] - 4.0 * (d[1][j] + d[2][j]);
+        out[2][j] = d[4][j] - d[3][j] + 4.0 * (d[1][j] - d[2][j]);
+        out[3][j] = d[4][j] - d[2][j] + 2.0 * (d[3][j] - d[1][j]);
+        out[4][j] = d[4][j] - d[2][j] + 2.0 * (d[1][j] - d[3][j]);
+        out[5][j] = 4.0 * d[1][j] - 5.0 * d[3][j] + d[5][j];
+    }
+    out
+}
+
+/// `Aᵀ m` for F(4x4, 3x3), `Aᵀ = [1 1 1 1 1 0; 0 1 −1 2 −2 0; 0 1 1 4 4 0; 0 1 −1 8 −8 1]`, on
+/// `C` columns at once.
+#[inline(always)]
+fn at_f4<const C: usize>(m: [[f32; C]; 6]) -> [[f32; C]; 4] {
+    let mut out = [[0.0f32; C]; 4];
+    for j in 0..C {
+        let (a, b) = (m[1][j] + m[2][j], m[1][j] - m[2][j]);
+        let (c, d) = (m[3][j] + m[4][j], m[3][j] - m[4][j]);
+        out[0][j] = m[0][j] + a + c;
+        out[1][j] = b + 2.0 * d;
+        out[2][j] = a + 4.0 * c;
+        out[3][j] = b + 8.0 * d + m[5][j];
+    }
+    out
+}
+
+/// Transposes an `R x C` block.
+#[inline(always)]
+fn transposed<const R: usize, const C: usize>(m: [[f32; C]; R]) -> [[f32; R]; C] {
+    std::array::from_fn(|j| std::array::from_fn(|i| m[i][j]))
+}
+
+/// `G g Gᵀ` (6x6, row-major) of a 3x3 kernel (row-major) for F(4x4, 3x3).
+#[inline(always)]
+fn kernel_tile_f4<T: KernelValue>(g: [T; 9]) -> [T; 36] {
+    let columns: [[T; 6]; 3] = std::array::from_fn(|j| g_f4([g[j], g[3 + j], g[6 + j]]));
+    let rows: [[T; 6]; 6] = std::array::from_fn(|i| g_f4([columns[0][i], columns[1][i], columns[2][i]]));
+    std::array::from_fn(|xi| rows[xi / 6][xi % 6])
+}
+
+/// F(4x4, 3x3)'s [`transform_input_plane`]: writes `Bᵀ d B` of every 6x6 input tile into
+/// `v[ξ·width + first + t]`, `ξ < 36`. Tile `(ty, tx)` reads rows `4ty − 1 ..= 4ty + 4` and
+/// columns `4tx − 1 ..= 4tx + 4`, zero outside the plane (the padding).
+fn transform_input_plane_f4(plan: &Plan, image: &[f32], v: &mut [f32], first: usize, width: usize) {
+    let (h, w) = (plan.h as isize, plan.w);
+    for ty in 0..plan.tiles_h {
+        for tx in 0..plan.tiles_w {
+            let x0 = 4 * tx as isize - 1;
+            let d: [[f32; 6]; 6] = std::array::from_fn(|k| {
+                let y = 4 * ty as isize - 1 + k as isize;
+                if y < 0 || y >= h {
+                    return [0.0; 6];
+                }
+                let row = &image[y as usize * w..][..w];
+                if x0 >= 0 && x0 as usize + 6 <= w {
+                    return row[x0 as usize..][..6].try_into().unwrap();
+                }
+                std::array::from_fn(|j| {
+                    let x = x0 + j as isize;
+                    if x >= 0 && (x as usize) < w {
+                        row[x as usize]
+                    } else {
+                        0.0
+                    }
+                })
+            });
+            // Bᵀ d, then (Bᵀ d) B = (Bᵀ (Bᵀ d)ᵀ)ᵀ: t[j][i] is (Bᵀ d B)[i][j].
+            let t = bt_f4(transposed(bt_f4(d)));
+            let at = first + ty * plan.tiles_w + tx;
+            for (j, column) in t.iter().enumerate() {
+                for (i, &value) in column.iter().enumerate() {
+                    v[(6 * i + j) * width + at] = value;
+                }
+            }
+        }
+    }
+}
+
+/// F(4x4, 3x3)'s [`transform_output_plane`]: writes `Aᵀ M A + add` of every tile of output channel
+/// `ch` into the `h x w` plane `dst`; `M[ξ] = m[(ξ·C2 + ch)·width + first + t]`, `ξ < 36`.
+fn transform_output_plane_f4(plan: &Plan, m: &[f32], ch: usize, first: usize, width: usize, add: f32, dst: &mut [f32]) {
+    let c2 = plan.c2;
+    for ty in 0..plan.tiles_h {
+        for tx in 0..plan.tiles_w {
+            let at = first + ty * plan.tiles_w + tx;
+            let p: [[f32; 6]; 6] = std::array::from_fn(|i| std::array::from_fn(|j| m[((6 * i + j) * c2 + ch) * width + at]));
+            // Aᵀ M (4x6), then (Aᵀ M) A = (Aᵀ (Aᵀ M)ᵀ)ᵀ: y[j][i] is the output pixel (i, j).
+            let y = at_f4(transposed(at_f4(p)));
+            for i in 0..4.min(plan.h - 4 * ty) {
+                let out = &mut dst[(4 * ty + i) * plan.w + 4 * tx..];
+                for j in 0..4.min(plan.w - 4 * tx) {
+                    out[j] = y[j][i] + add;
                 }
             }
         }
@@ -435,15 +656,16 @@ mod tests {
         grad_weight: Vec<f32>,
     }
 
-    fn run(s: &Conv2dShape, x: &[f32], weight: &[f32], bias: Option<&[f32]>, grad_output: &[f32]) -> Run {
+    /// The three passes, forward and grad_input by `tile` (grad_weight has F(2x2) only).
+    fn run(tile: Tile, s: &Conv2dShape, x: &[f32], weight: &[f32], bias: Option<&[f32]>, grad_output: &[f32]) -> Run {
         let mut r = Run {
             output: vec![f32::NAN; s.batch * s.out_channels * s.height * s.width],
             grad_input: vec![f32::NAN; x.len()],
             grad_weight: vec![f32::NAN; weight.len()],
         };
         threads::run(|| {
-            forward(s, x, weight, bias, &mut r.output);
-            grad_input(s, grad_output, weight, &mut r.grad_input);
+            forward_tiled(tile, s, x, weight, bias, &mut r.output);
+            grad_input_tiled(tile, s, grad_output, weight, &mut r.grad_input);
             grad_weight(s, x, grad_output, &mut r.grad_weight);
         });
         r
@@ -463,6 +685,7 @@ mod tests {
             shape(5, 24, 4, 4, 16),
             shape(40, 16, 6, 6, 16),
             shape(130, 16, 1, 2, 16),
+            shape(2, 256, 9, 8, 24),
         ]
         .into_iter()
         .enumerate()
@@ -473,16 +696,26 @@ mod tests {
             let weight = rng.vec(cout * cin * 9);
             let bias = rng.vec(cout);
             let grad_output = rng.vec(n * cout * h * w);
-            let got = run(&s, &x, &weight, Some(&bias), &grad_output);
             let tap = |o: usize, i: usize, ky: usize, kx: usize| weight[(o * cin + i) * 9 + ky * 3 + kx];
-            let want = reference(n, cin, cout, h, w, &x, tap, Some(&bias));
-            assert_close(&got.output, &want, 1e-4, 1e-4, &format!("output of {s:?}"));
+            let want_output = reference(n, cin, cout, h, w, &x, tap, Some(&bias));
             // grad_input: grad_output convolved with the rotated kernels, channels swapped.
             let rotated = |i: usize, o: usize, ky: usize, kx: usize| weight[(o * cin + i) * 9 + (2 - ky) * 3 + (2 - kx)];
-            let want = reference(n, cout, cin, h, w, &grad_output, rotated, None);
-            assert_close(&got.grad_input, &want, 1e-4, 1e-4, &format!("grad_input of {s:?}"));
-            let want = reference_grad_weight(&s, &x, &grad_output);
-            assert_close(&got.grad_weight, &want, 1e-4, 1e-4, &format!("grad_weight of {s:?}"));
+            let want_grad_input = reference(n, cout, cin, h, w, &grad_output, rotated, None);
+            let want_grad_weight = reference_grad_weight(&s, &x, &grad_output);
+            // F(4x4)'s transforms have coefficients up to 8 and 1/24 and lose about one more digit
+            // than F(2x2): its errors are allowed 3e-5 of the outputs' root mean square.
+            let atol = |tile: Tile, want: &[f64]| match tile {
+                Tile::F2 => 1e-4,
+                Tile::F4 => 1e-4f64.max(3e-5 * (want.iter().map(|v| v * v).sum::<f64>() / want.len() as f64).sqrt()),
+            };
+            for tile in [Tile::F2, Tile::F4] {
+                let got = run(tile, &s, &x, &weight, Some(&bias), &grad_output);
+                let what = format!("{tile:?} output of {s:?}");
+                assert_close(&got.output, &want_output, 1e-4, atol(tile, &want_output), &what);
+                let what = format!("{tile:?} grad_input of {s:?}");
+                assert_close(&got.grad_input, &want_grad_input, 1e-4, atol(tile, &want_grad_input), &what);
+                assert_close(&got.grad_weight, &want_grad_weight, 1e-4, 1e-4, &format!("grad_weight of {s:?}"));
+            }
         }
         threads::stop_pool();
     }
@@ -496,14 +729,16 @@ mod tests {
         let weight = rng.vec(24 * 16 * 9);
         let bias = rng.vec(24);
         let grad_output = rng.vec(40 * 24 * 36);
-        threads::start_native_pool(1).unwrap();
-        let one = run(&s, &x, &weight, Some(&bias), &grad_output);
-        for n in [2, 3] {
-            threads::start_native_pool(n).unwrap();
-            let more = run(&s, &x, &weight, Some(&bias), &grad_output);
-            assert_eq!(one.output, more.output, "output on {n} threads");
-            assert_eq!(one.grad_input, more.grad_input, "grad_input on {n} threads");
-            assert_eq!(one.grad_weight, more.grad_weight, "grad_weight on {n} threads");
+        for tile in [Tile::F2, Tile::F4] {
+            threads::start_native_pool(1).unwrap();
+            let one = run(tile, &s, &x, &weight, Some(&bias), &grad_output);
+            for n in [2, 3] {
+                threads::start_native_pool(n).unwrap();
+                let more = run(tile, &s, &x, &weight, Some(&bias), &grad_output);
+                assert_eq!(one.output, more.output, "{tile:?} output on {n} threads");
+                assert_eq!(one.grad_input, more.grad_input, "{tile:?} grad_input on {n} threads");
+                assert_eq!(one.grad_weight, more.grad_weight, "grad_weight on {n} threads");
+            }
         }
         threads::stop_pool();
     }
@@ -525,10 +760,15 @@ mod tests {
     fn chunks_keep_the_scratch_bounded() {
         // SENet's conv5 forward (512 -> 1024 at 4x4, 4 tiles an image): 85 images would fill
         // 32 MB, evened out to 2 chunks of 64; conv2 (64 -> 128 at 16x16): 8 images, 512 tiles.
-        let plan = Plan::new(128, 512, 1024, 4, 4);
+        let plan = Plan::new(Tile::F2, 128, 512, 1024, 4, 4);
         assert_eq!(plan.images_per_chunk(), 64);
         assert!(64 * 4 * XI * (512 + 1024) <= SCRATCH_FLOATS);
-        assert_eq!(Plan::new(128, 64, 128, 16, 16).images_per_chunk(), 8);
-        assert_eq!(Plan::new(1, 64, 128, 16, 16).images_per_chunk(), 1);
+        assert_eq!(Plan::new(Tile::F2, 128, 64, 128, 16, 16).images_per_chunk(), 8);
+        assert_eq!(Plan::new(Tile::F2, 1, 64, 128, 16, 16).images_per_chunk(), 1);
+        // F(4x4) at conv5: one 6x6 tile an image, 36 positions: 151 images fit, so one chunk.
+        assert_eq!(Plan::new(Tile::F4, 128, 512, 1024, 4, 4).images_per_chunk(), 128);
+        assert_eq!(Tile::for_channels(512, 1024), Tile::F4);
+        assert_eq!(Tile::for_channels(64, 128), Tile::F2);
+        assert_eq!(Tile::for_channels(128, 64), Tile::F2);
     }
 }
