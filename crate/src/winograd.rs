@@ -280,16 +280,7 @@ fn convolve(plan: &Plan, input: &[f32], u: &[f32], bias: Option<&[f32]>, output:
                 // One task an output channel, whose products are contiguous in each `M[ξ]`.
                 let out = SharedMut(out.as_mut_ptr());
                 (0..c2).into_par_iter().for_each(|ch| {
-                    let out = &out;
-                    let add = bias.map_or(0.0, |b| b[ch]);
-                    for n in 0..images {
-                        // SAFETY: task `ch` alone writes plane `(n, ch)` of `out`, which holds `images · c2` planes.
-                        let dst = unsafe { std::slice::from_raw_parts_mut(out.0.add((n * c2 + ch) * plane), plane) };
-                        match plan.tile {
-                            Tile::F2 => transform_output_plane(plan, m, ch, n * plan.tiles(), width, add, dst),
-                            Tile::F4 => transform_output_plane_f4(plan, m, ch, n * plan.tiles(), width, add, dst),
-                        }
-                    }
+                    transform_output_channel(plan, m, ch, width, bias.map_or(0.0, |b| b[ch]), &out);
                 });
             });
         });
@@ -358,42 +349,14 @@ fn transform_input_plane(plan: &Plan, image: &[f32], v: &mut [f32], first: usize
     }
 }
 
-/// Writes `Aᵀ M A + add` of every tile of output channel `ch` into the `h x w` plane `dst`, with
-/// `Aᵀ = [1 1 1 0; 0 1 −1 −1]`; `M[ξ] = m[(ξ·C2 + ch)·width + first + t]`. Partial tiles at the
-/// bottom and right edges write only their pixels inside the plane.
-fn transform_output_plane(plan: &Plan, m: &[f32], ch: usize, first: usize, width: usize, add: f32, dst: &mut [f32]) {
-    let c2 = plan.c2;
-    for ty in 0..plan.tiles_h {
-        for tx in 0..plan.tiles_w {
-            let at = first + ty * plan.tiles_w + tx;
-            let p: [f32; 16] = std::array::from_fn(|xi| m[(xi * c2 + ch) * width + at]);
-            let row = |i: usize| [p[4 * i], p[4 * i + 1], p[4 * i + 2], p[4 * i + 3]];
-            let [r0, r1, r2, r3] = [row(0), row(1), row(2), row(3)];
-            let s0: [f32; 4] = std::array::from_fn(|j| r0[j] + r1[j] + r2[j]);
-            let s1: [f32; 4] = std::array::from_fn(|j| r1[j] - r2[j] - r3[j]);
-            for (i, [a, b, c, e]) in [s0, s1].into_iter().enumerate() {
-                let y = 2 * ty + i;
-                if y >= plan.h {
-                    break;
-                }
-                let out = &mut dst[y * plan.w..][..plan.w];
-                out[2 * tx] = a + b + c + add;
-                if 2 * tx + 1 < plan.w {
-                    out[2 * tx + 1] = b - c - e + add;
-                }
-            }
-        }
-    }
-}
-
-/// What F(4x4)'s kernel transform computes with: one kernel's values (`f32`) or four kernels'
+/// What the kernel and output transforms compute with: one tile's values (`f32`) or four tiles'
 /// side by side ([`Lanes`], which the compiler maps to SIMD).
-trait KernelValue: Copy + Add<Output = Self> + Sub<Output = Self> + Mul<f32, Output = Self> {}
-impl KernelValue for f32 {}
+trait Value: Copy + Add<Output = Self> + Sub<Output = Self> + Mul<f32, Output = Self> {}
+impl Value for f32 {}
 
 #[derive(Clone, Copy, Debug)]
 struct Lanes([f32; 4]);
-impl KernelValue for Lanes {}
+impl Value for Lanes {}
 
 impl Add for Lanes {
     type Output = Lanes;
@@ -418,7 +381,7 @@ impl Mul<f32> for Lanes {
 
 /// `G = [¼ 0 0; −⅙ −⅙ −⅙; −⅙ ⅙ −⅙; 1/24 1/12 ⅙; 1/24 −1/12 ⅙; 0 0 1]` times a column `(a, b, c)`.
 #[inline(always)]
-fn g_f4<T: KernelValue>([a, b, c]: [T; 3]) -> [T; 6] {
+fn g_f4<T: Value>([a, b, c]: [T; 3]) -> [T; 6] {
     let (even, odd) = (a + c, b);
     let (even_sixth, small) = ((a * (1.0 / 24.0)) + (c * (1.0 / 6.0)), b * (1.0 / 12.0));
     [a * 0.25, (even + odd) * (-1.0 / 6.0), (even - odd) * (-1.0 / 6.0), even_sixth + small, even_sixth - small, c]
@@ -443,28 +406,28 @@ fn bt_f4(d: [[f32; 6]; 6]) -> [[f32; 6]; 6] {
 /// `Aᵀ m` for F(4x4, 3x3), `Aᵀ = [1 1 1 1 1 0; 0 1 −1 2 −2 0; 0 1 1 4 4 0; 0 1 −1 8 −8 1]`, on
 /// `C` columns at once.
 #[inline(always)]
-fn at_f4<const C: usize>(m: [[f32; C]; 6]) -> [[f32; C]; 4] {
-    let mut out = [[0.0f32; C]; 4];
+fn at_f4<T: Value, const C: usize>(m: [[T; C]; 6]) -> [[T; C]; 4] {
+    let mut out = [[m[0][0]; C]; 4];
     for j in 0..C {
         let (a, b) = (m[1][j] + m[2][j], m[1][j] - m[2][j]);
         let (c, d) = (m[3][j] + m[4][j], m[3][j] - m[4][j]);
         out[0][j] = m[0][j] + a + c;
-        out[1][j] = b + 2.0 * d;
-        out[2][j] = a + 4.0 * c;
-        out[3][j] = b + 8.0 * d + m[5][j];
+        out[1][j] = b + d * 2.0;
+        out[2][j] = a + c * 4.0;
+        out[3][j] = b + d * 8.0 + m[5][j];
     }
     out
 }
 
 /// Transposes an `R x C` block.
 #[inline(always)]
-fn transposed<const R: usize, const C: usize>(m: [[f32; C]; R]) -> [[f32; R]; C] {
+fn transposed<T: Copy, const R: usize, const C: usize>(m: [[T; C]; R]) -> [[T; R]; C] {
     std::array::from_fn(|j| std::array::from_fn(|i| m[i][j]))
 }
 
 /// `G g Gᵀ` (6x6, row-major) of a 3x3 kernel (row-major) for F(4x4, 3x3).
 #[inline(always)]
-fn kernel_tile_f4<T: KernelValue>(g: [T; 9]) -> [T; 36] {
+fn kernel_tile_f4<T: Value>(g: [T; 9]) -> [T; 36] {
     let columns: [[T; 6]; 3] = std::array::from_fn(|j| g_f4([g[j], g[3 + j], g[6 + j]]));
     let rows: [[T; 6]; 6] = std::array::from_fn(|i| g_f4([columns[0][i], columns[1][i], columns[2][i]]));
     std::array::from_fn(|xi| rows[xi / 6][xi % 6])
@@ -508,23 +471,64 @@ fn transform_input_plane_f4(plan: &Plan, image: &[f32], v: &mut [f32], first: us
     }
 }
 
-/// F(4x4, 3x3)'s [`transform_output_plane`]: writes `Aᵀ M A + add` of every tile of output channel
-/// `ch` into the `h x w` plane `dst`; `M[ξ] = m[(ξ·C2 + ch)·width + first + t]`, `ξ < 36`.
-fn transform_output_plane_f4(plan: &Plan, m: &[f32], ch: usize, first: usize, width: usize, add: f32, dst: &mut [f32]) {
+/// `Aᵀ m` for F(2x2, 3x3), `Aᵀ = [1 1 1 0; 0 1 −1 −1]`, on `C` columns at once.
+#[inline(always)]
+fn at_f2<T: Value, const C: usize>(m: [[T; C]; 4]) -> [[T; C]; 2] {
+    [std::array::from_fn(|j| m[0][j] + m[1][j] + m[2][j]), std::array::from_fn(|j| m[1][j] - m[2][j] - m[3][j])]
+}
+
+/// Writes `Aᵀ M A + add` of every tile of the chunk into output channel `ch` of its image:
+/// `M[ξ]` of tile `t` is `m[(ξ·C2 + ch)·width + t]`, and the plane of image `n` of the chunk
+/// starts at `out + (n·C2 + ch)·h·w`. Four tiles at a time in SIMD lanes (their products are
+/// contiguous in each `M[ξ]`); partial tiles at the bottom and right edges write only their
+/// pixels inside the plane.
+fn transform_output_channel(plan: &Plan, m: &[f32], ch: usize, width: usize, add: f32, out: &SharedMut<f32>) {
+    match plan.tile {
+        Tile::F2 => output_tiles::<4, 2>(plan, m, ch, width, add, out, |p| at_f2(transposed(at_f2(p))), |p| at_f2(transposed(at_f2(p)))),
+        Tile::F4 => output_tiles::<6, 4>(plan, m, ch, width, add, out, |p| at_f4(transposed(at_f4(p))), |p| at_f4(transposed(at_f4(p)))),
+    }
+}
+
+/// [`transform_output_channel`] for `S x S` transformed tiles and `T x T` output tiles, with
+/// `lanes` and `single` the output transform `(Aᵀ (Aᵀ M)ᵀ)ᵀ` (`y[j][i]` is pixel `(i, j)`).
+#[inline(always)]
+#[allow(clippy::too_many_arguments)]
+fn output_tiles<const S: usize, const T: usize>(
+    plan: &Plan,
+    m: &[f32],
+    ch: usize,
+    width: usize,
+    add: f32,
+    out: &SharedMut<f32>,
+    lanes: impl Fn([[Lanes; S]; S]) -> [[Lanes; T]; T],
+    single: impl Fn([[f32; S]; S]) -> [[f32; T]; T],
+) {
     let c2 = plan.c2;
-    for ty in 0..plan.tiles_h {
-        for tx in 0..plan.tiles_w {
-            let at = first + ty * plan.tiles_w + tx;
-            let p: [[f32; 6]; 6] = std::array::from_fn(|i| std::array::from_fn(|j| m[((6 * i + j) * c2 + ch) * width + at]));
-            // Aᵀ M (4x6), then (Aᵀ M) A = (Aᵀ (Aᵀ M)ᵀ)ᵀ: y[j][i] is the output pixel (i, j).
-            let y = at_f4(transposed(at_f4(p)));
-            for i in 0..4.min(plan.h - 4 * ty) {
-                let out = &mut dst[(4 * ty + i) * plan.w + 4 * tx..];
-                for j in 0..4.min(plan.w - 4 * tx) {
-                    out[j] = y[j][i] + add;
-                }
+    let streams: [[&[f32]; S]; S] = std::array::from_fn(|i| std::array::from_fn(|j| &m[((S * i + j) * c2 + ch) * width..][..width]));
+    // Writes output tile `at` of the chunk, pixel (i, j) being `value(i, j)`.
+    let write = |at: usize, value: &dyn Fn(usize, usize) -> f32| {
+        let (n, t) = (at / plan.tiles(), at % plan.tiles());
+        let (y0, x0) = (T * (t / plan.tiles_w), T * (t % plan.tiles_w));
+        let plane = plan.h * plan.w;
+        for i in 0..T.min(plan.h - y0) {
+            for j in 0..T.min(plan.w - x0) {
+                // SAFETY: pixel (y0 + i, x0 + j) lies in plane (n, ch), which this task alone writes.
+                unsafe { *out.0.add((n * c2 + ch) * plane + (y0 + i) * plan.w + x0 + j) = value(i, j) + add };
             }
         }
+    };
+    let mut at = 0;
+    while at + 4 <= width {
+        let p = std::array::from_fn(|i| std::array::from_fn(|j| Lanes(streams[i][j][at..at + 4].try_into().unwrap())));
+        let y = lanes(p);
+        for lane in 0..4 {
+            write(at + lane, &|i, j| y[j][i].0[lane]);
+        }
+        at += 4;
+    }
+    for at in at..width {
+        let y = single(std::array::from_fn(|i| std::array::from_fn(|j| streams[i][j][at])));
+        write(at, &|i, j| y[j][i]);
     }
 }
 
