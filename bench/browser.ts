@@ -43,18 +43,17 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { build, preview, type PreviewServer } from 'vite';
 // dist/, not src/: createTrainer starts its worker from the module file './trainer-worker.js' (and
 // the batch maker from './batch-worker.js'), which exist only as .ts in src/, and tsx does not map a
 // worker's entry point from .js to .ts. dist/ is what the demo bundles too, and is checked below
 // to be current with src/.
 import { createTrainer, type FitRequest } from '../dist/index.js';
+import { CHROMIUM_ARGS, chromiumMissing, launchChromium } from '../test/chromium.js';
 import { machineInfo, markdownTable, median } from './machine.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
-const CHROMIUM = '/usr/bin/chromium';
-const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run'];
 const THREADS = 2;
 const BATCH = 128;
 const LR = 1e-3;
@@ -196,7 +195,7 @@ async function waitForState(page: Page, state: string, timeout: number): Promise
 async function runChromium(url: string): Promise<Result> {
   let browser: Browser | undefined;
   try {
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
+    browser = await launchChromium();
     const version = `Chromium ${browser.version()}`;
     const page = await browser.newPage();
     const errors: string[] = [];
@@ -279,8 +278,8 @@ async function runChromium(url: string): Promise<Result> {
 // ---- Main ------------------------------------------------------------------------------------
 
 const began = performance.now();
-if (!existsSync(CHROMIUM)) {
-  console.error(`bench:browser: ${CHROMIUM} is missing (apt-get install chromium)`);
+if (chromiumMissing) {
+  console.error(`bench:browser: ${chromiumMissing}`);
   process.exit(1);
 }
 const stale = staleDist();

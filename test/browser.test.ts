@@ -10,10 +10,10 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { extname, join, normalize } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { chromium, type Browser } from 'playwright-core';
+import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { chromiumMissing, launchChromium } from './chromium.js';
 
-const CHROMIUM = '/usr/bin/chromium';
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const TYPES: Record<string, string> = { '.html': 'text/html', '.js': 'text/javascript', '.wasm': 'application/wasm' };
 
@@ -38,9 +38,9 @@ function serve(): Promise<Server> {
   return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve(server)));
 }
 
-if (!existsSync(CHROMIUM)) console.warn(`browser tests skipped: ${CHROMIUM} is missing (apt-get install chromium)`);
+if (chromiumMissing) console.warn(`browser tests skipped: ${chromiumMissing}`);
 
-describe.skipIf(!existsSync(CHROMIUM))('the engine in Chromium', () => {
+describe.skipIf(chromiumMissing !== undefined)('the engine in Chromium', () => {
   let server: Server;
   let browser: Browser;
   let origin: string;
@@ -48,10 +48,7 @@ describe.skipIf(!existsSync(CHROMIUM))('the engine in Chromium', () => {
     expect(existsSync(join(ROOT, 'dist/index.js')), 'run npm run build first').toBe(true);
     server = await serve();
     origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run'],
-    });
+    browser = await launchChromium();
   });
   afterAll(async () => {
     await browser?.close();

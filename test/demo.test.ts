@@ -14,14 +14,14 @@ import { extname, join, normalize } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { gzipSync } from 'node:zlib';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { build, createLogger, preview, type PreviewServer } from 'vite';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import demoConfig, { isolation } from '../demo/vite.config.js';
 import minimalConfig from '../examples/minimal/vite.config.js';
+import { chromiumMissing, launchChromium } from './chromium.js';
 import { tar } from './tar-writer.js';
 
-const CHROMIUM = '/usr/bin/chromium';
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const ARTIFACTS = join(ROOT, 'test/artifacts');
 
@@ -175,15 +175,12 @@ describe('apps built with Vite', () => {
     }
   });
 
-  if (!existsSync(CHROMIUM)) console.warn(`demo tests in Chromium skipped: ${CHROMIUM} is missing (apt-get install chromium)`);
+  if (chromiumMissing) console.warn(`demo tests in Chromium skipped: ${chromiumMissing}`);
 
-  describe.skipIf(!existsSync(CHROMIUM))('in Chromium', () => {
+  describe.skipIf(chromiumMissing !== undefined)('in Chromium', () => {
     let browser: Browser;
     beforeAll(async () => {
-      browser = await chromium.launch({
-        executablePath: CHROMIUM,
-        args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run'],
-      });
+      browser = await launchChromium();
     }, 60_000);
     afterAll(async () => {
       await browser?.close();
