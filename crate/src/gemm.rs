@@ -272,6 +272,12 @@ const NC: usize = 4608;
 const ROW_ORDER_KC: usize = 64;
 const ROW_ORDER_FLOATS: usize = 128 << 10;
 
+/// Largest B (`k x` panel width, in floats: 2 MB) that a parallel product packs whole and runs
+/// in one parallel loop, each task going through every k slice. Narrow products (the
+/// convolutions of a single image: conv5's im2col is 4608 x 16) would otherwise spend more on a
+/// synchronisation and a round of packing per slice than on the slice's work.
+const WHOLE_B_FLOATS: usize = 512 << 10;
+
 // The transposing packers handle up to 4 rows of A per strip and 4-column groups of B strips.
 const _: () = assert!(MR <= 4 && NR.is_multiple_of(4));
 
@@ -433,17 +439,19 @@ fn gemm_blocked(
             let strips = nc.div_ceil(NR);
             let strips_per_chunk = strips.div_ceil(col_chunks_wanted.min(strips));
             let col_chunks = strips.div_ceil(strips_per_chunk);
-            for pc in (0..k).step_by(kc_block) {
-                let kc = kc_block.min(k - pc);
-                pack_b(b, pc, kc, jc, nc, packed_b, parallel);
-                let packed_b: &[f32] = packed_b;
-                // Later slices add to what the earlier ones stored.
-                let start = if pc == 0 { start } else { Start::Accumulate };
-                let task = |task: usize| {
-                    let (ib, chunk) = (task / col_chunks, task % col_chunks);
-                    let (ic, mc) = (ib * mc, mc.min(m - ib * mc));
-                    let first_strip = chunk * strips_per_chunk;
-                    let last_strip = strips.min(first_strip + strips_per_chunk);
+            let slices: Vec<(usize, usize)> = (0..k).step_by(kc_block).map(|pc| (pc, kc_block.min(k - pc))).collect();
+            // The task with A row block `task / col_chunks` and column chunk `task % col_chunks`,
+            // over the k slices `slices[first..]`, whose packed B strips start at `packed_b`
+            // (slice after slice).
+            let task = |task: usize, first: usize, packed_b: &[f32], slices: &[(usize, usize)]| {
+                let (ib, chunk) = (task / col_chunks, task % col_chunks);
+                let (ic, mc) = (ib * mc, mc.min(m - ib * mc));
+                let first_strip = chunk * strips_per_chunk;
+                let last_strip = strips.min(first_strip + strips_per_chunk);
+                let mut packed_b = packed_b;
+                for (s, &(pc, kc)) in slices.iter().enumerate() {
+                    // Later slices add to what the earlier ones stored.
+                    let start = if first + s == 0 { start } else { Start::Accumulate };
                     // Where each row's accumulators start unless they load C: its bias, or 0.
                     let mut row_start = [0.0f32; MC];
                     if let Start::RowBias(bias) = start {
@@ -470,11 +478,34 @@ fn gemm_blocked(
                             b_strips.for_each(|s| a_strips.clone().for_each(|r| run(r, s)));
                         }
                     });
-                };
+                    packed_b = &packed_b[strips * kc * NR..];
+                }
+            };
+            let tasks = row_blocks * col_chunks;
+            if parallel && k * nc <= WHOLE_B_FLOATS {
+                // A narrow B (a convolution of one image): packed whole, then one parallel loop
+                // in which each task goes through every k slice, instead of a round of packing
+                // and a synchronisation per slice.
+                packed_b.resize(strips * NR * k, 0.0);
+                let mut rest: &mut [f32] = packed_b;
+                for &(pc, kc) in &slices {
+                    let (slice, tail) = std::mem::take(&mut rest).split_at_mut(strips * kc * NR);
+                    pack_into(b, pc, kc, jc, nc, slice, false);
+                    rest = tail;
+                }
+                let packed_b: &[f32] = packed_b;
+                (0..tasks).into_par_iter().for_each(|t| task(t, 0, packed_b, &slices));
+                continue;
+            }
+            for (first, &(pc, kc)) in slices.iter().enumerate() {
+                pack_b(b, pc, kc, jc, nc, packed_b, parallel);
+                let packed_b: &[f32] = packed_b;
+                let slice = std::slice::from_ref(&slices[first]);
+                debug_assert_eq!(slice[0], (pc, kc));
                 if parallel {
-                    (0..row_blocks * col_chunks).into_par_iter().for_each(task);
+                    (0..tasks).into_par_iter().for_each(|t| task(t, first, packed_b, slice));
                 } else {
-                    (0..row_blocks * col_chunks).for_each(task);
+                    (0..tasks).for_each(|t| task(t, first, packed_b, slice));
                 }
             }
         }
@@ -534,8 +565,14 @@ fn copy_row(dst: &mut [f32], src: &[f32]) {
 /// On the pool (`parallel`) bands of strips are packed in parallel: with few row blocks,
 /// packing B serially would idle threads.
 fn pack_b(b: MatRef, pc: usize, kc: usize, jc: usize, nc: usize, out: &mut Vec<f32>, parallel: bool) {
+    out.resize(nc.div_ceil(NR) * kc * NR, 0.0);
+    pack_into(b, pc, kc, jc, nc, out, parallel);
+}
+
+/// [`pack_b`] into `out`, which holds exactly the strips.
+fn pack_into(b: MatRef, pc: usize, kc: usize, jc: usize, nc: usize, out: &mut [f32], parallel: bool) {
     let strips = nc.div_ceil(NR);
-    out.resize(strips * kc * NR, 0.0);
+    debug_assert_eq!(out.len(), strips * kc * NR);
     let band = if parallel { strips.div_ceil(4 * rayon::current_num_threads()) } else { strips };
     let pack = |(i, dst): (usize, &mut [f32])| {
         let j0 = jc + i * band * NR;
@@ -700,6 +737,8 @@ mod tests {
             for &m in &sizes {
                 check_case(m, m, m, false, false, true, &mut rng);
             }
+            // A B too big to pack whole (k x n > WHOLE_B_FLOATS): a round of packing per slice.
+            check_case(40, 1000, 600, false, false, true, &mut rng);
         }
         threads::stop_pool();
     }
@@ -728,19 +767,22 @@ mod tests {
     fn result_is_identical_for_any_thread_count() {
         let _guard = POOL_LOCK.lock().unwrap();
         let mut rng = Rng::new(3);
-        let (m, n, k) = (301, 95, 700);
-        let (a, b) = (rng.vec(m * k), rng.vec(k * n));
-        let run = |threads: usize| {
-            threads::start_native_pool(threads).unwrap();
-            let mut c = vec![0.0; m * n];
-            let ar = MatRef { data: &a, ld: k, transposed: false };
-            let br = MatRef { data: &b, ld: n, transposed: false };
-            gemm(m, n, k, ar, br, &mut c, n, false).unwrap();
-            c
-        };
-        let one = run(1);
-        assert_eq!(one, run(2));
-        assert_eq!(one, run(3));
+        // B packed whole, and B packed slice by slice (k x n above WHOLE_B_FLOATS).
+        for (m, n, k) in [(301, 95, 700), (40, 1000, 600)] {
+            assert_eq!(k * n > WHOLE_B_FLOATS, n == 1000);
+            let (a, b) = (rng.vec(m * k), rng.vec(k * n));
+            let run = |threads: usize| {
+                threads::start_native_pool(threads).unwrap();
+                let mut c = vec![0.0; m * n];
+                let ar = MatRef { data: &a, ld: k, transposed: false };
+                let br = MatRef { data: &b, ld: n, transposed: false };
+                gemm(m, n, k, ar, br, &mut c, n, false).unwrap();
+                c
+            };
+            let one = run(1);
+            assert_eq!(one, run(2), "{m}x{n}x{k} on 2 threads");
+            assert_eq!(one, run(3), "{m}x{n}x{k} on 3 threads");
+        }
         threads::stop_pool();
     }
 
