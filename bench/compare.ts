@@ -24,11 +24,16 @@
  *   tfjs-backend-wasm (XNNPACK, SIMD), which cannot train this model (no Conv2DBackpropFilter
  *   kernel) and has no threads under Node. The packages are devDependencies; when one is missing,
  *   this script installs it with `npm install --no-save` first.
+ * - Inference in Chromium too (bench/compare/chromium.ts, variants ending in '@chromium'):
+ *   senet-wasm's relaxed-threads build and TF.js's wasm backend with its threaded SIMD binary,
+ *   on 1 and 2 threads, in a cross-origin isolated page: the equal-thread comparison with TF.js
+ *   that Node cannot give. Skipped with a message when /usr/bin/chromium is missing.
  */
 import { spawn, spawnSync } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
+import { chromiumMissing } from '../test/chromium.js';
 import { machineInfo, markdownTable } from './machine.js';
 import { MARKER, type ChildResult, type Rate, type Task, type Timing } from './compare/protocol.js';
 
@@ -39,6 +44,8 @@ const BATCH = 128;
 const THREADS = [1, 2];
 const PARAMETERS = 6_415_882;
 const TFJS_PACKAGES = ['@tensorflow/tfjs-core', '@tensorflow/tfjs-backend-cpu', '@tensorflow/tfjs-backend-wasm'];
+/** A variant name ending in this runs in Chromium (bench/compare/chromium.ts) rather than in Node. */
+const CHROMIUM = '@chromium';
 
 interface RunTiming extends Timing {
   batch: number;
@@ -119,6 +126,11 @@ function command(run: Run): [string, string[]] {
     '--warmup', String(t.warmup), '--repeats', String(t.repeats), '--steps', String(t.steps),
     '--warmup1', String(t.warmup1), '--sample-seconds', String(t.sampleSeconds),
   ];
+  if (run.variant.endsWith(CHROMIUM)) {
+    const variant = run.variant.slice(0, -CHROMIUM.length);
+    args[args.indexOf('--variant') + 1] = variant;
+    return [process.execPath, ['--import', 'tsx', 'bench/compare/chromium.ts', '--framework', run.framework, ...args]];
+  }
   switch (run.framework) {
     case 'senet-wasm':
       // Node 20 compiles the relaxed-SIMD build only with this flag (later versions by default).
@@ -192,6 +204,12 @@ for (const threads of THREADS) {
   plan('tfjs', 'wasm', 'infer', threads, TIMING, tfjsSkip ?? (threads > 1 ? 'pending' : undefined));
 }
 
+// Inference in Chromium, where TF.js's wasm backend runs threads too.
+for (const threads of THREADS) {
+  plan('senet-wasm', `relaxed-threads${CHROMIUM}`, 'infer', threads, TIMING, chromiumMissing && `skipped: ${chromiumMissing}`);
+  plan('tfjs', `wasm${CHROMIUM}`, 'infer', threads, TIMING, tfjsSkip ?? (chromiumMissing && `skipped: ${chromiumMissing}`));
+}
+
 for (const run of runs) {
   if (run.skipped === 'pending') {
     const single = runs.find((r) => r.framework === 'tfjs' && r.variant === 'wasm' && r.threads === 1);
@@ -240,6 +258,8 @@ const ROWS: { framework: Framework; variant: string; name: string; backend: stri
   { framework: 'senet-wasm', variant: 'relaxed-threads', name: 'senet-wasm', backend: 'relaxed-threads' },
   { framework: 'tfjs', variant: 'cpu', name: 'TF.js', backend: 'tfjs-backend-cpu' },
   { framework: 'tfjs', variant: 'wasm', name: 'TF.js', backend: 'tfjs-backend-wasm (SIMD)' },
+  { framework: 'senet-wasm', variant: `relaxed-threads${CHROMIUM}`, name: 'senet-wasm', backend: 'relaxed-threads, in Chromium' },
+  { framework: 'tfjs', variant: `wasm${CHROMIUM}`, name: 'TF.js', backend: 'tfjs-backend-wasm (SIMD, threads), in Chromium' },
 ];
 
 const rows: string[][] = [];
@@ -259,7 +279,9 @@ for (const threads of THREADS) {
       const { text, rate } = figure(metric === 'train' ? trainRun : inferRun, metric, trainError);
       cells.push(text, ratio(rate, reference[metric]));
     }
-    cells.push(mib(trainRun?.result?.peakRssKiB), mib(inferRun?.result?.peakRssKiB));
+    // A Chromium run's own process only drives the browser: its RSS is not the work's.
+    const rss = (run: Run | undefined) => (run?.variant.endsWith(CHROMIUM) ? undefined : run?.result?.peakRssKiB);
+    cells.push(mib(rss(trainRun)), mib(rss(inferRun)));
     rows.push(cells);
   }
 }
@@ -314,9 +336,33 @@ if (tfWasm) {
         ? 'No threads under Node: tfjs 4.x sets its WASM_HAS_MULTITHREAD_SUPPORT flag false when running in Node ' +
           '(tfjs issue #3830), and forcing it true fails: its Emscripten thread pool starts workers from blob: URLs, which ' +
           "Node's worker_threads refuses (ERR_WORKER_PATH). So its 2-thread row is empty."
-        : ''),
+        : '') +
+      'In Chromium it has threads: see its rows "in Chromium".',
   );
 }
+const tfChromium = runs.find((r) => r.framework === 'tfjs' && r.variant === `wasm${CHROMIUM}` && r.result)?.result;
+if (tfChromium) {
+  notes.push(
+    `In Chromium ${tfChromium.info.chromium}: bench/compare/chromium.ts builds a page with Vite (bench/compare/chromium/), serves it ` +
+      'cross-origin isolated (COOP/COEP) and runs the same inference loop in a module worker: senet-wasm is src/ bundled as it is, ' +
+      `TF.js runs its ${tfChromium.info.wasmBinary} binary. TF.js caps XNNPACK's thread pool at half of navigator.hardwareConcurrency ` +
+      `(its backend.cc assumes two hardware threads a core), ${tfChromium.info.hardwareConcurrency} here, which would leave it 1 thread ` +
+      'whatever it is asked; the page reports twice the threads asked for, so that each run has the threads of its row ' +
+      '(TF.js\'s getThreadsCount() is checked). Peak RSS is not measured in Chromium.',
+  );
+}
+// The issue's inference target: senet-wasm >= 3x TF.js wasm at the same thread count.
+const versus: string[] = [];
+for (const [where, suffix] of [['Node', ''], ['Chromium', CHROMIUM]] as const) {
+  for (const threads of THREADS) {
+    const ours = find('senet-wasm', `relaxed-threads${suffix}`, 'infer', threads)?.result;
+    const theirs = find('tfjs', `wasm${suffix}`, 'infer', threads)?.result;
+    if (!ours?.infer || !theirs?.infer || !ours.infer1 || !theirs.infer1) continue;
+    const ran = theirs.actualThreads === threads ? '' : ` (TF.js ran ${theirs.actualThreads} thread${theirs.actualThreads === 1 ? '' : 's'})`;
+    versus.push(`${where}, ${count(threads, 'thread')}: ${ratio(ours.infer, theirs.infer)} at batch ${BATCH}, ${ratio(ours.infer1, theirs.infer1)} at batch 1${ran}`);
+  }
+}
+if (versus.length > 0) notes.push(`senet-wasm (relaxed-threads) inference over TF.js wasm's at the same thread count: ${versus.join('; ')}.`);
 notes.push(
   'TF.js gradients: tfjs-core\'s Node bundle registers none, so bench/compare/tfjs.ts loads tfjs-core\'s ' +
     'dist/register_all_gradients.js, as the @tensorflow/tfjs package does.',

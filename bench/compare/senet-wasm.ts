@@ -9,6 +9,7 @@
  * batch 1, reading the logits back. Prints one result line (protocol.ts).
  */
 import { Adam, Engine, SENet, trainStep, type Batch, type VariantName } from '../../src/index.js';
+import { measureInference, senetForward } from './inference.js';
 import { IMAGE_SHAPE, NUM_CLASSES, emit, log, parseChildArgs, peakRssKiB, randomBatch, throughput, type ChildResult } from './protocol.js';
 
 const options = parseChildArgs(process.argv.slice(2));
@@ -40,18 +41,7 @@ if (options.task === 'train') {
   log(`senet-wasm ${variant} x${options.threads} train: ${result.train.imagesPerSecond.toFixed(1)} images/s (last loss ${loss.toFixed(3)})`);
 } else {
   model.eval();
-  /** One eval-mode forward of `images`, freeing what it made. */
-  const forward = (batch: number, images: Float32Array) => () => {
-    const input = engine.tensor(shape(batch), images);
-    const logits = model.forward(input);
-    logits.toArray();
-    logits.owner.free();
-    input.free();
-  };
-  const big = randomBatch(options.batch).images;
-  result.infer = throughput(forward(options.batch, big), options.batch, options);
-  const one = randomBatch(1).images;
-  result.infer1 = throughput(forward(1, one), 1, { ...options, warmup: options.warmup1 }, options.sampleSeconds);
+  ({ infer: result.infer, infer1: result.infer1 } = measureInference(senetForward(engine, model), options));
   log(
     `senet-wasm ${variant} x${options.threads} inference: ${result.infer.imagesPerSecond.toFixed(1)} images/s at batch ${options.batch}, ` +
       `${result.infer1.imagesPerSecond.toFixed(1)} at batch 1`,

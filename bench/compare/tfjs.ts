@@ -18,6 +18,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import { createRequire } from 'node:module';
 import { NUM_CLASSES, emit, log, parseChildArgs, peakRssKiB, randomBatch, throughput, type ChildResult } from './protocol.js';
+import { measureInference, tfjsForward } from './inference.js';
 import { TfSENet, crossEntropy } from './tfjs-senet.js';
 
 const require = createRequire(import.meta.url);
@@ -89,14 +90,7 @@ if (options.task === 'train') {
       `${tf.memory().numTensors - tensorsBefore} tensors more than before, the optimizer's state)`,
   );
 } else {
-  const forward = (batch: number, images: Float32Array) => () => {
-    const logits = tf.tidy(() => model.forward(tf.tensor4d(images, nhwc(batch)), false));
-    logits.dataSync();
-    logits.dispose();
-  };
-  result.infer = throughput(forward(options.batch, big.images), options.batch, options);
-  const one = randomBatch(1).images;
-  result.infer1 = throughput(forward(1, one), 1, { ...options, warmup: options.warmup1 }, options.sampleSeconds);
+  ({ infer: result.infer, infer1: result.infer1 } = measureInference(tfjsForward(tf, model), options));
   log(
     `tfjs ${backend} x${actualThreads} inference: ${result.infer.imagesPerSecond.toFixed(1)} images/s at batch ${options.batch}, ` +
       `${result.infer1.imagesPerSecond.toFixed(1)} at batch 1`,
