@@ -348,7 +348,7 @@ if (tfChromium) {
       `TF.js runs its ${tfChromium.info.wasmBinary} binary. TF.js caps XNNPACK's thread pool at half of navigator.hardwareConcurrency ` +
       `(its backend.cc assumes two hardware threads a core), ${tfChromium.info.hardwareConcurrency} here, which would leave it 1 thread ` +
       'whatever it is asked; the page reports twice the threads asked for, so that each run has the threads of its row ' +
-      '(TF.js\'s getThreadsCount() is checked). Peak RSS is not measured in Chromium.',
+      '(the ratios below say so where getThreadsCount() reports other than the row\'s). Peak RSS is not measured in Chromium.',
   );
 }
 // The issue's inference target: senet-wasm >= 3x TF.js wasm at the same thread count.
