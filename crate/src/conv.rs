@@ -37,8 +37,8 @@
 //!
 //! 3x3 stride-1 padding-1 layers with at least 16 channels in and out (SENet's conv2-conv5) take
 //! Winograd's minimal filtering instead for all three passes (see [`crate::winograd`]): F(2x2,
-//! 3x3), 2.25x fewer multiply-adds, and for the forward and grad_input passes of layers with at
-//! least 128 channels on both sides F(4x4, 3x3), 4x fewer.
+//! 3x3), 2.25x fewer multiply-adds, or for layers with at least 128 channels on both sides
+//! F(4x4, 3x3), 4x fewer.
 //!
 //! Every pass OVERWRITES its output (grad_weight and grad_bias included): nothing has to be
 //! zeroed beforehand, and gradients are not accumulated into existing values.

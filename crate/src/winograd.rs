@@ -16,19 +16,20 @@
 //!
 //! F(4x4, 3x3) makes 4x4 output tiles from 6x6 input tiles: 36 GEMMs and 2.25 multiplies an
 //! output pixel instead of 9 (4x fewer; F(2x2) does 4). Its transforms (points 0, ±1, ±2) cost
-//! more and lose about one more digit, so the forward and grad_input passes take it only for
-//! layers with at least [`F4_MIN_CHANNELS`] channels on both sides, where the GEMMs dominate
-//! (SENet's conv3-conv5: inference 1.4x faster); grad_weight stays with F(2x2).
+//! more and lose about one more digit, so all three passes take it only for layers with at least
+//! [`F4_MIN_CHANNELS`] channels on both sides, where the GEMMs dominate (SENet's conv3-conv5:
+//! inference 1.4x faster).
 //!
 //! grad_weight differentiates the same formula with respect to `g`: summed over all tiles,
-//! `∂L/∂g = Gᵀ [Σ (A dY Aᵀ) ⊙ (Bᵀ d B)] G`, where `dY` is a 2x2 tile of grad_output. The sums
-//! are again 16 GEMMs, `dU[ξ] = Z[ξ] · V[ξ]ᵀ` `[Cout, Cin]` with `Z[ξ]` `[Cout, tiles]` the
-//! transformed grad_output tiles, accumulated over the chunks in order.
+//! `∂L/∂g = Gᵀ [Σ (A dY Aᵀ) ⊙ (Bᵀ d B)] G`, where `dY` is an output tile of grad_output. The
+//! sums are again 16 (or 36) GEMMs, `dU[ξ] = Z[ξ] · V[ξ]ᵀ` `[Cout, Cin]` with `Z[ξ]` `[Cout,
+//! tiles]` the transformed grad_output tiles, accumulated over the chunks in order.
 //!
 //! Images are processed in chunks (a fixed number per chunk, from the shape only) so that the
 //! scratch stays within [`SCRATCH_FLOATS`]; within a chunk the input transform runs in parallel
 //! over input channels, the 16 or 36 GEMMs in parallel (each on one thread), and the output
-//! transform in parallel over output channels. Nothing depends on the thread count, so neither do results.
+//! transform in parallel over output channels. Nothing depends on the thread count, so neither
+//! do results.
 //! Odd heights and widths are covered by partial tiles at the bottom and right.
 
 use crate::conv::Conv2dShape;
@@ -39,9 +40,6 @@ use rayon::prelude::*;
 use std::cell::Cell;
 use std::ops::{Add, Mul, Sub};
 
-/// Positions in a transformed F(2x2, 3x3) tile (4x4): one GEMM each. grad_weight uses this
-/// tiling only.
-const XI: usize = 16;
 /// Fewest channels (in and out) for which the transforms pay off.
 pub const MIN_CHANNELS: usize = 16;
 /// Fewest channels on both sides for F(4x4, 3x3): its transforms cost about twice F(2x2)'s per
@@ -136,24 +134,34 @@ fn grad_input_tiled(tile: Tile, s: &Conv2dShape, grad_output: &[f32], weight: &[
 /// `grad_weight` `[Cout, Cin, 3, 3]` (overwritten) from `input` and `grad_output`, summed over
 /// the batch, for a shape that [`applies`].
 pub fn grad_weight(s: &Conv2dShape, input: &[f32], grad_output: &[f32], grad_weight: &mut [f32]) {
-    let plan = Plan::new(Tile::F2, s.batch, s.in_channels, s.out_channels, s.height, s.width);
-    let (cin, cout, plane) = (s.in_channels, s.out_channels, s.height * s.width);
+    grad_weight_tiled(Tile::for_channels(s.in_channels, s.out_channels), s, input, grad_output, grad_weight);
+}
+
+fn grad_weight_tiled(tile: Tile, s: &Conv2dShape, input: &[f32], grad_output: &[f32], grad_weight: &mut [f32]) {
+    let plan = Plan::new(tile, s.batch, s.in_channels, s.out_channels, s.height, s.width);
+    let (cin, cout, plane, positions) = (s.in_channels, s.out_channels, s.height * s.width, tile.positions());
     let nb = plan.images_per_chunk();
     scratch::lend(&KERNELS, |du| {
-        du.resize(XI * cout * cin, 0.0);
+        du.resize(positions * cout * cin, 0.0);
         for (c, first) in (0..s.batch).step_by(nb).enumerate() {
             let images = nb.min(s.batch - first);
             let width = images * plan.tiles();
             let input = &input[first * cin * plane..][..images * cin * plane];
             let grad_output = &grad_output[first * cout * plane..][..images * cout * plane];
             scratch::lend(&TILES, |v| {
-                transform_planes(input, cin, images, v, width, XI, |image, v, at| transform_input_plane(&plan, image, v, at, width));
+                transform_planes(input, cin, images, v, width, positions, |image, v, at| match tile {
+                    Tile::F2 => transform_input_plane(&plan, image, v, at, width),
+                    Tile::F4 => transform_input_plane_f4(&plan, image, v, at, width),
+                });
                 scratch::lend(&PRODUCTS, |z| {
-                    transform_planes(grad_output, cout, images, z, width, XI, |g, z, at| transform_grad_plane(&plan, g, z, at, width));
+                    transform_planes(grad_output, cout, images, z, width, positions, |g, z, at| match tile {
+                        Tile::F2 => transform_grad_plane(&plan, g, z, at, width),
+                        Tile::F4 => transform_grad_plane_f4(&plan, g, z, at, width),
+                    });
                     let start = if c == 0 { Start::Zero } else { Start::Accumulate };
                     du.par_chunks_mut(cout * cin).enumerate().for_each(|(xi, du)| {
-                        let a = MatRef { data: &z[xi * width..], ld: XI * width, transposed: false };
-                        let b = MatRef { data: &v[xi * width..], ld: XI * width, transposed: true };
+                        let a = MatRef { data: &z[xi * width..], ld: positions * width, transposed: false };
+                        let b = MatRef { data: &v[xi * width..], ld: positions * width, transposed: true };
                         gemm_on(cout, cin, width, a, b, du, cin, start, false).expect("winograd GEMM shapes");
                     });
                 });
@@ -162,8 +170,11 @@ pub fn grad_weight(s: &Conv2dShape, input: &[f32], grad_output: &[f32], grad_wei
         let block = cout * cin;
         grad_weight.par_chunks_mut(cin * 9).enumerate().for_each(|(co, rows)| {
             for (ci, dst) in rows.chunks_mut(9).enumerate() {
-                let t: [f32; 16] = std::array::from_fn(|xi| du[xi * block + co * cin + ci]);
-                dst.copy_from_slice(&kernel_gradient(&t));
+                let t = |xi: usize| du[xi * block + co * cin + ci];
+                dst.copy_from_slice(&match tile {
+                    Tile::F2 => kernel_gradient(&std::array::from_fn(t)),
+                    Tile::F4 => kernel_gradient_f4(&std::array::from_fn(t)),
+                });
             }
         });
     });
@@ -567,6 +578,58 @@ fn kernel_gradient(t: &[f32; 16]) -> [f32; 9] {
     out
 }
 
+/// F(4x4, 3x3)'s [`transform_grad_plane`]: writes `A dY Aᵀ` of every 4x4 tile of one
+/// grad_output plane into `z[ξ·width + first + t]`, `ξ < 36`, with `A` the transpose of
+/// [`at_f4`]'s `Aᵀ`; pixels of partial tiles outside the plane count as 0.
+fn transform_grad_plane_f4(plan: &Plan, grad: &[f32], z: &mut [f32], first: usize, width: usize) {
+    let (h, w) = (plan.h, plan.w);
+    // A v for a 4-vector v: [v0, v0 + v1 + v2 + v3, v0 − v1 + v2 − v3, v0 + 2v1 + 4v2 + 8v3, v0 − 2v1 + 4v2 − 8v3, v3].
+    let a = |v: [f32; 4]| {
+        let (even, odd) = (v[0] + v[2], v[1] + v[3]);
+        let (even4, odd8) = (v[0] + 4.0 * v[2], 2.0 * v[1] + 8.0 * v[3]);
+        [v[0], even + odd, even - odd, even4 + odd8, even4 - odd8, v[3]]
+    };
+    for ty in 0..plan.tiles_h {
+        for tx in 0..plan.tiles_w {
+            let (y0, x0) = (4 * ty, 4 * tx);
+            let d: [[f32; 4]; 4] = std::array::from_fn(|i| {
+                std::array::from_fn(|j| if y0 + i < h && x0 + j < w { grad[(y0 + i) * w + x0 + j] } else { 0.0 })
+            });
+            // A dY (6x4, column by column), then (A dY) Aᵀ (row by row).
+            let columns: [[f32; 6]; 4] = std::array::from_fn(|j| a([d[0][j], d[1][j], d[2][j], d[3][j]]));
+            let column = first + ty * plan.tiles_w + tx;
+            for i in 0..6 {
+                for (j, value) in a([columns[0][i], columns[1][i], columns[2][i], columns[3][i]]).into_iter().enumerate() {
+                    z[(6 * i + j) * width + column] = value;
+                }
+            }
+        }
+    }
+}
+
+/// `Gᵀ t G` (3x3, row-major) of a 6x6 tile, the adjoint of [`kernel_tile_f4`].
+fn kernel_gradient_f4(t: &[f32; 36]) -> [f32; 9] {
+    // Gᵀ w for a 6-vector w.
+    let fold = |w: [f32; 6]| {
+        let (sum, difference) = (w[1] + w[2], w[2] - w[1]);
+        let (sum4, difference4) = (w[3] + w[4], w[3] - w[4]);
+        [
+            w[0] / 4.0 - sum / 6.0 + sum4 / 24.0,
+            difference / 6.0 + difference4 / 12.0,
+            sum4 / 6.0 - sum / 6.0 + w[5],
+        ]
+    };
+    let rows: [[f32; 3]; 6] = std::array::from_fn(|i| fold(std::array::from_fn(|j| t[6 * i + j])));
+    let mut out = [0.0f32; 9];
+    for j in 0..3 {
+        let [a, b, c] = fold(std::array::from_fn(|i| rows[i][j]));
+        out[j] = a;
+        out[3 + j] = b;
+        out[6 + j] = c;
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -660,7 +723,7 @@ mod tests {
         grad_weight: Vec<f32>,
     }
 
-    /// The three passes, forward and grad_input by `tile` (grad_weight has F(2x2) only).
+    /// The three passes by `tile`.
     fn run(tile: Tile, s: &Conv2dShape, x: &[f32], weight: &[f32], bias: Option<&[f32]>, grad_output: &[f32]) -> Run {
         let mut r = Run {
             output: vec![f32::NAN; s.batch * s.out_channels * s.height * s.width],
@@ -670,7 +733,7 @@ mod tests {
         threads::run(|| {
             forward_tiled(tile, s, x, weight, bias, &mut r.output);
             grad_input_tiled(tile, s, grad_output, weight, &mut r.grad_input);
-            grad_weight(s, x, grad_output, &mut r.grad_weight);
+            grad_weight_tiled(tile, s, x, grad_output, &mut r.grad_weight);
         });
         r
     }
@@ -718,7 +781,8 @@ mod tests {
                 assert_close(&got.output, &want_output, 1e-4, atol(tile, &want_output), &what);
                 let what = format!("{tile:?} grad_input of {s:?}");
                 assert_close(&got.grad_input, &want_grad_input, 1e-4, atol(tile, &want_grad_input), &what);
-                assert_close(&got.grad_weight, &want_grad_weight, 1e-4, 1e-4, &format!("grad_weight of {s:?}"));
+                let what = format!("{tile:?} grad_weight of {s:?}");
+                assert_close(&got.grad_weight, &want_grad_weight, 1e-4, atol(tile, &want_grad_weight), &what);
             }
         }
         threads::stop_pool();
@@ -741,7 +805,7 @@ mod tests {
                 let more = run(tile, &s, &x, &weight, Some(&bias), &grad_output);
                 assert_eq!(one.output, more.output, "{tile:?} output on {n} threads");
                 assert_eq!(one.grad_input, more.grad_input, "{tile:?} grad_input on {n} threads");
-                assert_eq!(one.grad_weight, more.grad_weight, "grad_weight on {n} threads");
+                assert_eq!(one.grad_weight, more.grad_weight, "{tile:?} grad_weight on {n} threads");
             }
         }
         threads::stop_pool();
@@ -766,7 +830,7 @@ mod tests {
         // 32 MB, evened out to 2 chunks of 64; conv2 (64 -> 128 at 16x16): 8 images, 512 tiles.
         let plan = Plan::new(Tile::F2, 128, 512, 1024, 4, 4);
         assert_eq!(plan.images_per_chunk(), 64);
-        assert!(64 * 4 * XI * (512 + 1024) <= SCRATCH_FLOATS);
+        assert!(64 * 4 * Tile::F2.positions() * (512 + 1024) <= SCRATCH_FLOATS);
         assert_eq!(Plan::new(Tile::F2, 128, 64, 128, 16, 16).images_per_chunk(), 8);
         assert_eq!(Plan::new(Tile::F2, 1, 64, 128, 16, 16).images_per_chunk(), 1);
         // F(4x4) at conv5: one 6x6 tile an image, 36 positions: 151 images fit, so one chunk.
