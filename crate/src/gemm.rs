@@ -35,6 +35,12 @@ mod micro {
     pub const MR: usize = 3;
     pub const NR: usize = 12;
 
+    /// `c + a · b` in each lane, fused.
+    #[inline(always)]
+    pub fn madd(a: v128, b: v128, c: v128) -> v128 {
+        f32x4_relaxed_madd(a, b, c)
+    }
+
     /// `C_tile = start + A_strip · B_strip` over `kc` steps, where `C_tile` is the `MR x NR`
     /// block at `c` with row stride `ldc`, and `start` its current values when `load`, else
     /// `rows[r]` in row `r`. `a` holds `kc x MR` values, `b` holds `kc x NR`.
@@ -93,6 +99,12 @@ mod micro {
     use core::arch::wasm32::*;
     pub const MR: usize = 4;
     pub const NR: usize = 8;
+
+    /// `c + a · b` in each lane.
+    #[inline(always)]
+    pub fn madd(a: v128, b: v128, c: v128) -> v128 {
+        f32x4_add(c, f32x4_mul(a, b))
+    }
 
     /// `C_tile = start + A_strip · B_strip` over `kc` steps, where `C_tile` is the `MR x NR`
     /// block at `c` with row stride `ldc`, and `start` its current values when `load`, else
@@ -188,6 +200,48 @@ mod micro {
 }
 
 pub use micro::{MR, NR};
+
+#[cfg(target_arch = "wasm32")]
+mod narrow {
+    //! The micro-kernel for a last column strip of at most `4·Q < NR` columns: only `Q` vectors a
+    //! row, so a product 16 columns wide (one image's conv5, 4x4 pixels) does not compute 24.
+    use super::micro::{madd, MR, NR};
+    use core::arch::wasm32::*;
+
+    /// [`super::micro::kernel`] on the first `4·Q` columns of the strips (`b` still holds `kc x
+    /// NR` values).
+    #[inline(never)]
+    pub unsafe fn kernel<const Q: usize>(
+        kc: usize,
+        a: *const f32,
+        b: *const f32,
+        c: *mut f32,
+        ldc: usize,
+        load: bool,
+        rows: &[f32; MR],
+    ) {
+        let at = |r: usize, q: usize| c.add(r * ldc + 4 * q) as *mut v128;
+        let mut acc: [[v128; Q]; MR] =
+            std::array::from_fn(|r| std::array::from_fn(|q| if load { v128_load(at(r, q)) } else { f32x4_splat(rows[r]) }));
+        let (mut a, mut b) = (a, b);
+        for _ in 0..kc {
+            let bq: [v128; Q] = std::array::from_fn(|q| v128_load(b.add(4 * q) as *const v128));
+            for (r, row) in acc.iter_mut().enumerate() {
+                let ar = v128_load32_splat(a.add(r) as *const u32);
+                for (q, v) in row.iter_mut().enumerate() {
+                    *v = madd(ar, bq[q], *v);
+                }
+            }
+            a = a.add(MR);
+            b = b.add(NR);
+        }
+        for (r, row) in acc.into_iter().enumerate() {
+            for (q, v) in row.into_iter().enumerate() {
+                v128_store(at(r, q), v);
+            }
+        }
+    }
+}
 
 #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
 mod quad {
@@ -545,7 +599,15 @@ unsafe fn tile(
             copy_row(&mut buf_row[..cols], std::slice::from_raw_parts(c.add(r * ldc), cols));
         }
     }
-    micro::kernel(kc, a_strip.as_ptr(), b_strip.as_ptr(), buf.as_mut_ptr() as *mut f32, NR, load, init);
+    let (a, b, out) = (a_strip.as_ptr(), b_strip.as_ptr(), buf.as_mut_ptr() as *mut f32);
+    #[cfg(target_arch = "wasm32")]
+    match cols {
+        1..=4 if NR > 4 => narrow::kernel::<1>(kc, a, b, out, NR, load, init),
+        5..=8 if NR > 8 => narrow::kernel::<2>(kc, a, b, out, NR, load, init),
+        _ => micro::kernel(kc, a, b, out, NR, load, init),
+    }
+    #[cfg(not(target_arch = "wasm32"))]
+    micro::kernel(kc, a, b, out, NR, load, init);
     for (r, buf_row) in buf.iter().enumerate().take(rows) {
         copy_row(std::slice::from_raw_parts_mut(c.add(r * ldc), cols), &buf_row[..cols]);
     }
