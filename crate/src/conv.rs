@@ -22,7 +22,7 @@
 //! column matrix). Chunks are bounded by [`SCRATCH_FLOATS`] and depend only on the shape.
 //!
 //! Threads: when there are enough chunks (see [`in_parallel`]), the chunks run in parallel,
-//! each one entirely on one thread (its im2col, GEMM and copies, with thread-local scratch):
+//! each one entirely on one thread (its im2col, GEMM and copies, with its own scratch):
 //! the threads meet once per pass, instead of at every step of every chunk, which is what
 //! small layers need to scale (conv1's chunk is one 3.5 MFLOP image). Otherwise the chunks run
 //! in order, each spread over the pool. grad_weight, a sum over all chunks, is split into a
@@ -44,10 +44,9 @@
 //! zeroed beforehand, and gradients are not accumulated into existing values.
 
 use crate::gemm::{gemm_on, MatRef, Start, MR, NR};
-use crate::scratch;
+use crate::scratch::{self, Slot};
 use crate::winograd;
 use rayon::prelude::*;
-use std::cell::Cell;
 use std::ops::Range;
 
 /// GEMM width (columns, i.e. `nb·P`) a chunk of images aims for.
@@ -65,14 +64,12 @@ const MAX_GROUPS: usize = 8;
 /// Most floats the scratch copies of grad_weight's partial sums may hold together (16 MB).
 const PARTIAL_FLOATS: usize = 4 << 20;
 
-thread_local! {
-    /// The chunk's column matrix `col` / `dcol`, `[K, nb·P]`.
-    static COLUMNS: Cell<Vec<f32>> = const { Cell::new(Vec::new()) };
-    /// The chunk's output or grad_output in channel-major order, `[Cout, nb·P]`.
-    static CHANNEL_MAJOR: Cell<Vec<f32>> = const { Cell::new(Vec::new()) };
-    /// grad_weight's partial sums, one `[Cout, K]` (or `[K, Cout]`) matrix per group.
-    static PARTIALS: Cell<Vec<f32>> = const { Cell::new(Vec::new()) };
-}
+/// The chunk's column matrix `col` / `dcol`, `[K, nb·P]`.
+static COLUMNS: Slot<f32> = Slot::new();
+/// The chunk's output or grad_output in channel-major order, `[Cout, nb·P]`.
+static CHANNEL_MAJOR: Slot<f32> = Slot::new();
+/// grad_weight's partial sums, one `[Cout, K]` (or `[K, Cout]`) matrix per group.
+static PARTIALS: Slot<f32> = Slot::new();
 
 /// Shape and hyper-parameters of a 2-D convolution. Call [`Conv2dShape::validate`] before any
 /// other method: the sizes are only meaningful (and free of overflow) for a valid shape.

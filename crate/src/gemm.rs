@@ -23,10 +23,9 @@
 //! Micro-kernel shapes follow V8's 16 SIMD registers: 4x8 (8 accumulators) with plain SIMD, 3x12
 //! (9 accumulators) with relaxed-SIMD fused multiply-add.
 
-use crate::scratch;
+use crate::scratch::{self, Slot};
 use crate::threads::{self, SharedMut};
 use rayon::prelude::*;
-use std::cell::Cell;
 
 #[cfg(all(target_arch = "wasm32", target_feature = "relaxed-simd"))]
 mod micro {
@@ -726,10 +725,8 @@ fn interleave<const W: usize>(rows: [&[f32]; 4], out: &mut [f32], stride: usize)
     }
 }
 
-thread_local! {
-    static PACKED_A: Cell<Vec<f32>> = const { Cell::new(Vec::new()) };
-    static PACKED_B: Cell<Vec<f32>> = const { Cell::new(Vec::new()) };
-}
+static PACKED_A: Slot<f32> = Slot::new();
+static PACKED_B: Slot<f32> = Slot::new();
 
 #[cfg(test)]
 mod tests {

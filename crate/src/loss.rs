@@ -6,17 +6,14 @@
 //! Rows run in parallel in fixed chunks; the batch mean adds the chunk sums in order, so the loss
 //! is bit-identical for any thread count.
 
-use crate::scratch;
+use crate::scratch::{self, Slot};
 use rayon::prelude::*;
-use std::cell::Cell;
 
 /// Rows per parallel task.
 const ROWS_PER_TASK: usize = 32;
 
-thread_local! {
-    /// Per-chunk loss sums of one forward call.
-    static CHUNK_LOSSES: Cell<Vec<f64>> = const { Cell::new(Vec::new()) };
-}
+/// Per-chunk loss sums of one forward call.
+static CHUNK_LOSSES: Slot<f64> = Slot::new();
 
 /// Checks that every label is a valid class index:
 /// `"<op>: label 12 at index 3 is out of range for 10 classes"` otherwise.

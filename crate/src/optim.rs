@@ -12,17 +12,14 @@
 //! (bias corrections, step size, `1 - beta`) are computed in f64 from f64 hyper-parameters
 //! (PyTorch's Python floats) and then rounded to f32.
 
-use crate::scratch;
+use crate::scratch::{self, Slot};
 use rayon::prelude::*;
-use std::cell::Cell;
 
 /// Elements per parallel task.
 const CHUNK: usize = 4096;
 
-thread_local! {
-    /// A chunk's effective gradient (with weight decay / momentum applied).
-    static CHUNK_GRADIENT: Cell<Vec<f32>> = const { Cell::new(Vec::new()) };
-}
+/// A chunk's effective gradient (with weight decay / momentum applied).
+static CHUNK_GRADIENT: Slot<f32> = Slot::new();
 
 /// Lends `f` this thread's chunk buffer, `len <= CHUNK` elements (contents unspecified).
 fn with_chunk_gradient<R>(len: usize, f: impl FnOnce(&mut [f32]) -> R) -> R {

@@ -17,9 +17,8 @@
 //! bit-identical for any thread count.
 
 use crate::gemm::{self, MatRef};
-use crate::scratch;
+use crate::scratch::{self, Slot};
 use rayon::prelude::*;
-use std::cell::Cell;
 
 /// The sizes of one SE block call; `hidden` is `C / r` (PyTorch's `C // r`).
 #[derive(Clone, Copy, Debug)]
@@ -49,14 +48,12 @@ impl SeShape {
     }
 }
 
-thread_local! {
-    /// Gradient at the sigmoid's input, `[N, C]`.
-    static GRAD_GATE: Cell<Vec<f32>> = const { Cell::new(Vec::new()) };
-    /// Gradient at the ReLU's input, `[N, hidden]`.
-    static GRAD_HIDDEN: Cell<Vec<f32>> = const { Cell::new(Vec::new()) };
-    /// Gradient of the squeezed means, `[N, C]`.
-    static GRAD_SQUEEZE: Cell<Vec<f32>> = const { Cell::new(Vec::new()) };
-}
+/// Gradient at the sigmoid's input, `[N, C]`.
+static GRAD_GATE: Slot<f32> = Slot::new();
+/// Gradient at the ReLU's input, `[N, hidden]`.
+static GRAD_HIDDEN: Slot<f32> = Slot::new();
+/// Gradient of the squeezed means, `[N, C]`.
+static GRAD_SQUEEZE: Slot<f32> = Slot::new();
 
 /// The forward pass: writes `output` `[N, C, H, W]` and saves `squeeze` `[N, C]`, `hidden`
 /// `[N, hidden]` (after the ReLU) and `gate` `[N, C]` (after the sigmoid) for the backward.

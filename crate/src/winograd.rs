@@ -34,10 +34,9 @@
 
 use crate::conv::Conv2dShape;
 use crate::gemm::{gemm_on, MatRef, Start};
-use crate::scratch;
+use crate::scratch::{self, Slot};
 use crate::threads::SharedMut;
 use rayon::prelude::*;
-use std::cell::Cell;
 use std::ops::{Add, Mul, Sub};
 
 /// Fewest channels (in and out) for which the transforms pay off.
@@ -54,14 +53,12 @@ const TARGET_TILES: usize = 512;
 /// Most floats the chunk's transformed input and products may hold together (32 MB).
 const SCRATCH_FLOATS: usize = 8 << 20;
 
-thread_local! {
-    /// Transformed kernels `U`, `[16, C2, C1]`.
-    static KERNELS: Cell<Vec<f32>> = const { Cell::new(Vec::new()) };
-    /// The chunk's transformed input tiles `V`, `[C1, 16, tiles]`.
-    static TILES: Cell<Vec<f32>> = const { Cell::new(Vec::new()) };
-    /// The chunk's products `M`, `[16, C2, tiles]`.
-    static PRODUCTS: Cell<Vec<f32>> = const { Cell::new(Vec::new()) };
-}
+/// Transformed kernels `U`, `[positions, C2, C1]` (or their gradients in grad_weight).
+static KERNELS: Slot<f32> = Slot::new();
+/// The chunk's transformed input tiles `V`, `[C1, positions, tiles]`.
+static TILES: Slot<f32> = Slot::new();
+/// The chunk's products `M`, `[positions, C2, tiles]`.
+static PRODUCTS: Slot<f32> = Slot::new();
 
 /// The output tile: F(2x2, 3x3) (4x4 input tiles, 16 GEMMs) or F(4x4, 3x3) (6x6 input tiles, 36
 /// GEMMs with 2.25 multiplies an output pixel instead of 4).
