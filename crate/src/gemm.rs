@@ -550,11 +550,10 @@ fn gemm_blocked(
                 (0..tasks).into_par_iter().for_each(|t| task(t, 0, packed_b, &slices));
                 continue;
             }
-            for (first, &(pc, kc)) in slices.iter().enumerate() {
+            for (first, slice) in slices.chunks(1).enumerate() {
+                let (pc, kc) = slice[0];
                 pack_b(b, pc, kc, jc, nc, packed_b, parallel);
                 let packed_b: &[f32] = packed_b;
-                let slice = std::slice::from_ref(&slices[first]);
-                debug_assert_eq!(slice[0], (pc, kc));
                 if parallel {
                     (0..tasks).into_par_iter().for_each(|t| task(t, first, packed_b, slice));
                 } else {
