@@ -5,7 +5,8 @@
  */
 import { describe, expect, it } from 'vitest';
 import { Engine } from '../src/index.js';
-import { adamStep, crossEntropyBackward, crossEntropyForward } from '../src/engine/ops/index.js';
+import { adamStep } from '../src/engine/ops/index.js';
+import { crossEntropy } from '../src/autograd/functional.js';
 import type { StateValue } from '../src/nn/module.js';
 import { SENet } from '../src/nn/models/senet.js';
 import { Fixture } from './fixtures.js';
@@ -75,10 +76,11 @@ async function trainingStep(variant: 'simd-threads' | 'relaxed-threads', threads
   model.loadStateDict(fixtureState());
   const input = fixture.f32('input');
   const labels = engine.indices([input.shape[0]!], fixture.i64('labels').data);
-  const logits = model.forward(engine.tensor(input.shape, input.data));
+  const logits = model.call(engine.tensor(input.shape, input.data));
   const logitValues = logits.toArray();
-  const { loss, probs } = crossEntropyForward(engine, logits, labels);
-  model.backward(crossEntropyBackward(engine, probs, labels));
+  const lossTensor = crossEntropy(engine, logits, labels);
+  const loss = lossTensor.item();
+  lossTensor.backward();
   const grads = new Map(model.namedParameters().map(([name, p]) => [name, p.grad.toArray()]));
   const store = model.parameters;
   const [expAvg, expAvgSq] = [engine.tensor([store.count]), engine.tensor([store.count])];

@@ -5,7 +5,7 @@ import { AUGMENTS } from '../data/loader.js';
 import { SCHEDULES } from '../optim/schedules.js';
 import { writeFileAtomic } from '../train/files.js';
 import { formatBatch, formatEpoch } from '../train/progress.js';
-import { formatProfile } from '../nn/profile.js';
+import { formatProfile } from '../autograd/profile.js';
 import { OPTIMIZERS, SEED_RECIPE, type RunOptions } from '../train/run.js';
 import { createTrainer } from '../worker/client.js';
 import { dataSource } from './data.js';

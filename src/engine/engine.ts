@@ -6,6 +6,7 @@ import { detectFeatures, type Features } from './features.js';
 import { OpError, formatShape } from './errors.js';
 import { ThreadPool } from './pool.js';
 import { Tensor, type DType, type TensorStorage } from './tensor.js';
+import { Tape } from '../autograd/tape.js';
 import { VARIANTS, type Glue, type Variant, type VariantName } from './variants.js';
 
 export interface EngineOptions {
@@ -23,6 +24,11 @@ type Kernels = Omit<Glue, 'default' | 'initSync'>;
 
 export class Engine implements TensorStorage {
   private closed = false;
+  /** The open memory scopes, innermost last: the tensors allocated in each. */
+  private readonly scopes: Set<Tensor<DType>>[] = [];
+  private gradEnabled = true;
+  /** The ops recorded for backward (src/autograd/tape.ts). */
+  readonly tape: Tape = new Tape(this);
 
   private constructor(
     /** The build in use. */
@@ -95,6 +101,78 @@ export class Engine implements TensorStorage {
     return this.allocate('u32', shape, values);
   }
 
+  /**
+   * Runs `work` in a memory scope (tfjs's `tidy`): every tensor allocated inside is freed when it
+   * returns, except the tensors it returns (a tensor, or an array or object of them), which move
+   * to the enclosing scope, and tensors passed to `keep`. A training step runs in one scope, so
+   * modules never free their intermediates one by one. Synchronous work only.
+   */
+  scope<T>(work: () => T): T {
+    const tensors = new Set<Tensor<DType>>();
+    const tapeStart = this.tape.length;
+    this.scopes.push(tensors);
+    let result: T;
+    try {
+      result = work();
+    } catch (error) {
+      this.scopes.pop();
+      this.closeScope(tensors, [], tapeStart);
+      throw error;
+    }
+    this.scopes.pop();
+    const returned = tensorsIn(result);
+    this.closeScope(tensors, returned, tapeStart);
+    const parent = this.scopes.at(-1);
+    if (parent) for (const t of returned) if (tensors.has(t.owner)) parent.add(t.owner);
+    return result;
+  }
+
+  /** Takes `tensor` out of every scope: the caller frees it (parameters, optimizer state, running stats). */
+  keep<T extends Tensor<DType>>(tensor: T): T {
+    for (const scope of this.scopes) scope.delete(tensor.owner);
+    return tensor;
+  }
+
+  /** Frees `tensor`'s memory now if a scope would free it later (it is no longer needed). */
+  release(tensor: Tensor<DType>): void {
+    const owner = tensor.owner;
+    if (owner.freed) return;
+    for (const scope of this.scopes) {
+      if (scope.delete(owner)) {
+        owner.free();
+        return;
+      }
+    }
+  }
+
+  /** Whether ops record their backward (grad mode, as torch.is_grad_enabled()). */
+  get isGradEnabled(): boolean {
+    return this.gradEnabled;
+  }
+
+  /** Runs `work` without recording any backward (torch.no_grad()): for evaluation and inference. */
+  noGrad<T>(work: () => T): T {
+    const previous = this.gradEnabled;
+    this.gradEnabled = false;
+    try {
+      return work();
+    } finally {
+      this.gradEnabled = previous;
+    }
+  }
+
+  backwardFrom(tensor: Tensor, gradient?: Tensor): void {
+    this.assertOpen('backward');
+    this.tape.backward(tensor, gradient);
+  }
+
+  private closeScope(tensors: Set<Tensor<DType>>, returned: Tensor<DType>[], tapeStart: number): void {
+    const keep = new Set(returned.map((t) => t.owner));
+    for (const t of tensors) if (!keep.has(t) && !t.freed) t.free();
+    // What was recorded in the scope refers to freed tensors, unless a returned tensor was made by it.
+    if (!returned.some((t) => t.producer !== undefined)) this.tape.truncate(tapeStart);
+  }
+
   private allocate<D extends DType>(dtype: D, shape: readonly number[], values?: ArrayLike<number>): Tensor<D> {
     this.assertOpen('tensor');
     for (const dim of shape) {
@@ -103,6 +181,7 @@ export class Engine implements TensorStorage {
     const size = shape.reduce((a, b) => a * b, 1);
     // f32 and u32 are both 4-byte elements: one allocator serves both.
     const tensor = new Tensor(this, this.kernels.alloc_f32(size), [...shape], dtype);
+    this.scopes.at(-1)?.add(tensor);
     if (values !== undefined) tensor.set(values);
     return tensor;
   }
@@ -132,6 +211,16 @@ export class Engine implements TensorStorage {
   private assertOpen(op: string): void {
     if (this.closed) throw new OpError(op, 'the engine was closed');
   }
+}
+
+/** The tensors in a scope's result: the result itself, or the elements or values of an array or plain object. */
+function tensorsIn(result: unknown): Tensor<DType>[] {
+  if (result instanceof Tensor) return [result];
+  if (Array.isArray(result)) return result.filter((v): v is Tensor<DType> => v instanceof Tensor);
+  if (result !== null && typeof result === 'object' && Object.getPrototypeOf(result) === Object.prototype) {
+    return Object.values(result).filter((v): v is Tensor<DType> => v instanceof Tensor);
+  }
+  return [];
 }
 
 function chooseVariant(features: Features, forced: VariantName | undefined): Variant {

@@ -8,16 +8,35 @@ import { OpError, formatShape } from './errors.js';
 export type DType = 'f32' | 'u32';
 type ArrayOf<D extends DType> = D extends 'f32' ? Float32Array : Uint32Array;
 
-/** The part of the engine a tensor needs: the memory and the allocator. */
+/** The part of the engine a tensor needs: the memory, the allocator and the tape. */
 export interface TensorStorage {
   readonly memory: WebAssembly.Memory;
   /** Frees `length` 4-byte elements at `addr`. */
   freeWords(addr: number, length: number): void;
+  /** Replays the recorded operations backwards from `tensor` (see Tensor.backward). */
+  backwardFrom(tensor: Tensor, gradient?: Tensor): void;
+}
+
+/** What recorded a tensor: the op whose backward gives its inputs' gradients (src/autograd/tape.ts). */
+export interface TensorProducer {
+  readonly op: string;
 }
 
 export class Tensor<D extends DType = 'f32'> {
   readonly size: number;
   private live = true;
+
+  /**
+   * Whether gradients flow to this tensor: set on parameters (and on inputs a user wants the
+   * gradient of); an op's output requires grad when one of its inputs does and grad is enabled.
+   */
+  requiresGrad = false;
+  /** The accumulated gradient of a leaf that requires grad (a parameter's lives in the model's flat gradient buffer). */
+  grad: Tensor | undefined;
+  /** The leaf's `grad` holds nothing yet (zeroGrad() was called): the next gradient is written, not added. */
+  gradEmpty = true;
+  /** The recorded op that made this tensor, when it was made with grad enabled; undefined for leaves. */
+  producer: TensorProducer | undefined;
 
   constructor(
     private readonly storage: TensorStorage,
@@ -61,6 +80,43 @@ export class Tensor<D extends DType = 'f32'> {
   /** Belongs to the given storage (tensors of another engine live in another memory). */
   ownedBy(storage: TensorStorage): boolean {
     return this.storage === storage;
+  }
+
+  /** The value of a one-element tensor (a loss). */
+  item(): number {
+    this.assertLive('item');
+    if (this.size !== 1) throw new OpError('item', `tensor ${formatShape(this.shape)} has ${this.size} elements, not 1`);
+    return this.elements()[0]!;
+  }
+
+  /**
+   * Computes the gradient of this one-element tensor (a loss) with respect to every leaf that
+   * requires grad, replaying the ops recorded since the step began in reverse, and adds it to
+   * each leaf's `grad` (as PyTorch's `loss.backward()`). For a tensor of several elements give
+   * `gradient`, the gradient with respect to this tensor (PyTorch's `output.backward(gradient)`).
+   * The recorded ops are then forgotten.
+   */
+  backward(gradient?: Tensor): void {
+    this.assertLive('backward');
+    this.storage.backwardFrom(this as Tensor, gradient);
+  }
+
+  /** Sets every element to zero. */
+  zero(): this {
+    this.assertLive('zero');
+    this.elements().fill(0);
+    return this;
+  }
+
+  /** Copies `source` (same size and dtype) into this tensor. */
+  copyFrom(source: Tensor<D>): this {
+    this.assertLive('copyFrom');
+    source.assertLive('copyFrom');
+    if (source.size !== this.size) {
+      throw new OpError('copyFrom', `tensor ${formatShape(this.shape)} holds ${this.size} values, the source ${formatShape(source.shape)} ${source.size}`);
+    }
+    this.elements().set(source.elements());
+    return this;
   }
 
   /** A copy of the data. */

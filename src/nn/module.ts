@@ -1,18 +1,31 @@
 /**
  * The base of every layer, written to read like torch.nn.Module: parameters, buffers, children,
- * train()/eval(), stateDict()/loadStateDict(). A module's forward keeps what its backward needs;
- * backward(gradOutput) writes the parameter gradients (overwriting them) and returns the
- * gradient with respect to the input.
+ * train()/eval(), zeroGrad(), stateDict()/loadStateDict(). A module only says its forward, with
+ * the differentiable ops of src/autograd/functional.ts (or other modules); the ops record the
+ * backward, so any graph of modules differentiates (`loss.backward()`), gradients add into each
+ * parameter's `grad`, and the memory scope of the step frees every intermediate.
  *
- * Ownership: forward returns a new tensor the caller owns; the module may keep a reference to
- * its input and output until backward. Tensors a module makes for itself (saved statistics,
- * indices) it frees itself.
+ * Call a module with `call(...)`, not `forward(...)`: it is the one hook every module passes
+ * through (profiling; with grad disabled, a memory scope per module, so inference frees each
+ * intermediate as soon as the module that made it returns).
  */
 import type { Engine } from '../engine/engine.js';
 import type { Tensor } from '../engine/tensor.js';
 import { formatShape } from '../engine/errors.js';
-import type { Parameter } from './parameters.js';
-import type { Profiler } from './profile.js';
+import { Rng } from './init.js';
+import { Parameter, ParameterBuffer } from './parameters.js';
+import type { Profiler } from '../autograd/profile.js';
+
+/** What modules are built with: the engine, and the generator of their initial parameter values. */
+export interface BuildContext {
+  readonly engine: Engine;
+  readonly rng: Rng;
+}
+
+/** A BuildContext whose generator starts from `seed`. */
+export function buildContext(engine: Engine, seed = 0): BuildContext {
+  return { engine, rng: new Rng(seed) };
+}
 
 /** One entry of a state dict: float32 values, or an int64 counter (num_batches_tracked). */
 export type StateValue = { dtype: 'F32'; shape: number[]; data: Float32Array } | { dtype: 'I64'; shape: number[]; data: BigInt64Array };
@@ -26,28 +39,73 @@ export abstract class Module {
   private readonly childModules = new Map<string, Module>();
   private readonly parameterSlots = new Map<string, Parameter>();
   private readonly bufferSlots = new Map<string, Tensor>();
+  private parameterBuffer: ParameterBuffer | undefined;
 
   /** Set by `profile()`: where this module's times go, and its state-dict path. */
   profiling: { profiler: Profiler; path: string } | undefined;
 
   constructor(readonly engine: Engine) {}
 
-  abstract forward(input: Tensor): Tensor;
-  abstract backward(gradOutput: Tensor): Tensor;
+  /** The module's computation, on the differentiable ops; run it through `call`. */
+  abstract forward(...inputs: Tensor[]): Tensor;
+
+  /** Runs `forward` through the module hook (profiling, and per-module memory scopes without grad). */
+  call(...inputs: Tensor[]): Tensor {
+    const run = () => (this.engine.isGradEnabled ? this.forward(...inputs) : this.engine.scope(() => this.forward(...inputs)));
+    const profiling = this.profiling;
+    return profiling ? profiling.profiler.frame(profiling.path, this.kind, inputs[0]?.shape ?? [], run) : run();
+  }
+
+  /** The module's type in profiles (`Conv2d`, `BatchNorm2d+ReLU`). */
+  get kind(): string {
+    return this.constructor.name;
+  }
 
   protected addChild<M extends Module>(name: string, module: M): M {
     this.childModules.set(name, module);
     return module;
   }
 
-  protected addParameter(name: string, parameter: Parameter): Parameter {
+  /** Declares a parameter with its initial values; its memory exists once the model's parameters are allocated. */
+  protected addParameter(name: string, shape: readonly number[], initial: Float32Array): Parameter {
+    const parameter = new Parameter(shape, initial);
     this.parameterSlots.set(name, parameter);
     return parameter;
   }
 
+  /** Declares a buffer (state that is not a parameter, e.g. running statistics); the module owns it. */
   protected addBuffer(name: string, tensor: Tensor): Tensor {
-    this.bufferSlots.set(name, tensor);
+    this.bufferSlots.set(name, this.engine.keep(tensor));
     return tensor;
+  }
+
+  /**
+   * Lays out every parameter of this module tree in one flat buffer (done by the models'
+   * factories; call it once on a tree you composed yourself before using it).
+   */
+  allocateParameters(): ParameterBuffer {
+    if (this.parameterBuffer) throw new Error(`${this.kind}: parameters already allocated`);
+    this.parameterBuffer = ParameterBuffer.allocate(this.engine, this.namedParameters());
+    return this.parameterBuffer;
+  }
+
+  /** The flat parameter buffer of this tree (see allocateParameters). */
+  get parameters(): ParameterBuffer {
+    if (!this.parameterBuffer) throw new Error(`${this.kind}: parameters not allocated (call allocateParameters() on the model)`);
+    return this.parameterBuffer;
+  }
+
+  /** Sets every parameter's gradient to zero (PyTorch's zero_grad(set_to_none=False)). */
+  zeroGrad(): void {
+    this.parameters.zeroGrad();
+  }
+
+  /** Frees the parameters and buffers of the tree; the module cannot be used afterwards. */
+  free(): void {
+    this.parameterBuffer?.free();
+    for (const [, module] of this.namedModules()) {
+      for (const t of module.bufferSlots.values()) if (!t.freed) t.free();
+    }
   }
 
   /** Integer state (PyTorch's int64 buffers such as num_batches_tracked), by name. */
@@ -59,6 +117,13 @@ export abstract class Module {
 
   children(): [string, Module][] {
     return [...this.childModules];
+  }
+
+  /** This module and every descendant with its dotted path ('' for this one). */
+  namedModules(prefix = ''): [string, Module][] {
+    const out: [string, Module][] = [[prefix, this]];
+    for (const [name, child] of this.childModules) out.push(...child.namedModules(prefix ? `${prefix}.${name}` : name));
+    return out;
   }
 
   /** Times every layer's forward and backward into `profiler` (undefined: stop timing). */
@@ -98,10 +163,15 @@ export abstract class Module {
 
   /**
    * Loads a state dict with exactly this module's keys and shapes; a missing, unexpected or
-   * wrongly shaped key is an error naming it (and both shapes), and nothing is changed then.
+   * wrongly shaped key is an error naming it (and both shapes), and nothing is changed then. As
+   * in PyTorch, a missing `num_batches_tracked` (files from before PyTorch 0.4.1) loads as 0.
    */
-  loadStateDict(state: ReadonlyMap<string, StateValue>): void {
+  loadStateDict(given: ReadonlyMap<string, StateValue>): void {
     const own = this.stateDict();
+    const state = new Map(given);
+    for (const [key, mine] of own) {
+      if (!state.has(key) && key.endsWith('num_batches_tracked')) state.set(key, { ...mine, data: BigInt64Array.of(0n) } as StateValue);
+    }
     const missing = [...own.keys()].filter((k) => !state.has(k));
     const unexpected = [...state.keys()].filter((k) => !own.has(k));
     if (missing.length || unexpected.length) {
@@ -131,10 +201,4 @@ export abstract class Module {
 
 function f32(t: Tensor): StateValue {
   return { dtype: 'F32', shape: [...t.shape], data: t.toArray() };
-}
-
-/** The tensor a forward kept for the backward, or a clear error if backward came first. */
-export function savedInput<T>(saved: T | undefined, layer: string): T {
-  if (saved === undefined) throw new Error(`${layer}.backward: no training-mode forward to differentiate`);
-  return saved;
 }

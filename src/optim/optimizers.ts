@@ -1,44 +1,69 @@
 /**
- * Optimizers over a model's flat parameter buffer (ParameterStore): one kernel call updates
- * every parameter. Semantics and defaults are torch.optim's. The loop lives here, the state in
- * WebAssembly memory.
+ * Optimizers over a model's flat parameter buffer (ParameterBuffer): each parameter group is one
+ * contiguous range of it, so one kernel call updates a whole group. Semantics and defaults are
+ * torch.optim's, `param_groups` included: a group has its own learning-rate multiplier (applied
+ * to the scheduled rate) and weight decay; frozen parameters (requiresGrad false) lie outside
+ * every group and are never updated. The loop lives here, the state in WebAssembly memory.
  */
 import type { Engine } from '../engine/engine.js';
 import { adamStep, sgdStep } from '../engine/ops/optim.js';
 import type { Tensor } from '../engine/tensor.js';
 import type { StateValue } from '../nn/module.js';
-import type { ParameterStore } from '../nn/parameters.js';
+import type { ParameterBuffer, ParameterGroupSpec, ParameterRange } from '../nn/parameters.js';
 
 export abstract class Optimizer {
-  /** Learning rate of the next step (schedules set it). */
+  /** Learning rate of the next step (schedules set it); a group's is this times its lrScale. */
   lr: number;
   /** Steps taken. */
   stepCount = 0;
   protected readonly engine: Engine;
   private readonly stateTensors = new Map<string, Tensor>();
+  private readonly layoutVersion: number;
 
   constructor(
-    protected readonly store: ParameterStore,
+    protected readonly parameters: ParameterBuffer,
     lr: number,
+    groups: readonly ParameterGroupSpec[] = [],
   ) {
     if (!(lr >= 0)) throw new RangeError(`learning rate must be >= 0, got ${lr}`);
     this.lr = lr;
-    this.engine = store.engine;
+    this.engine = parameters.engine;
+    parameters.arrange(groups);
+    this.layoutVersion = parameters.layoutVersion;
   }
 
   /** Parameters (numbers) this optimizer updates. */
   get parameterCount(): number {
-    return this.store.count;
+    return this.parameters.ranges.reduce((sum, g) => sum + g.size, 0);
   }
 
-  /** Applies one update from the gradients the model's backward wrote. */
-  abstract step(): void;
+  /** The groups, as laid out in the flat buffer. */
+  get groups(): readonly ParameterRange[] {
+    return this.parameters.ranges;
+  }
+
+  /** Applies one update from the gradients backward accumulated. */
+  step(): void {
+    if (this.parameters.layoutVersion !== this.layoutVersion || !this.parameters.matchesFreezing()) {
+      throw new Error('optimizer.step: the parameters were regrouped or (un)frozen after this optimizer was made; make a new optimizer');
+    }
+    this.stepCount++;
+    for (const group of this.parameters.ranges) this.update(group, this.lr * group.lrScale);
+  }
+
+  /** Updates one group's range with learning rate `lr`. */
+  protected abstract update(group: ParameterRange, lr: number): void;
+
+  /** `tensor`'s elements of `group`'s range. */
+  protected slice(tensor: Tensor, group: ParameterRange): Tensor {
+    return tensor.view([group.size], group.offset);
+  }
 
   /** A zeroed state buffer the size of all parameters (exp_avg, momentum_buffer, ...). */
   protected state(name: string): Tensor {
     let t = this.stateTensors.get(name);
     if (!t) {
-      t = this.engine.tensor([this.store.count]);
+      t = this.engine.keep(this.engine.tensor([this.parameters.count]));
       this.stateTensors.set(name, t);
     }
     return t;
@@ -53,13 +78,14 @@ export abstract class Optimizer {
   }
 
   loadStateDict(state: ReadonlyMap<string, StateValue>): void {
+    const count = this.parameters.count;
     for (const [name, value] of state) {
       if (name === 'step') {
         this.stepCount = Number((value.data as BigInt64Array)[0]);
-      } else if (value.dtype === 'F32' && value.data.length === this.store.count) {
+      } else if (value.dtype === 'F32' && value.data.length === count) {
         this.state(name).set(value.data);
       } else {
-        throw new Error(`optimizer state '${name}' has ${value.data.length} values, the model has ${this.store.count} parameters`);
+        throw new Error(`optimizer state '${name}' has ${value.data.length} values, the model has ${count} parameters`);
       }
     }
   }
@@ -72,6 +98,8 @@ export abstract class Optimizer {
 
 export interface AdamOptions {
   lr?: number;
+  /** Parameter groups (PyTorch's param_groups); parameters in none form the default group. */
+  groups?: readonly ParameterGroupSpec[];
   betas?: [number, number];
   eps?: number;
   weightDecay?: number;
@@ -84,18 +112,20 @@ export class Adam extends Optimizer {
   readonly weightDecay: number;
   protected readonly decoupled: boolean = false;
 
-  constructor(store: ParameterStore, options: AdamOptions = {}) {
-    super(store, options.lr ?? 1e-3);
+  constructor(parameters: ParameterBuffer, options: AdamOptions = {}) {
+    super(parameters, options.lr ?? 1e-3, options.groups);
     this.betas = options.betas ?? [0.9, 0.999];
     this.eps = options.eps ?? 1e-8;
     this.weightDecay = options.weightDecay ?? 0;
   }
 
-  step(): void {
-    this.stepCount++;
-    adamStep(this.engine, this.store.values, this.store.grads, this.state('exp_avg'), this.state('exp_avg_sq'), this.stepCount, {
-      lr: this.lr, beta1: this.betas[0], beta2: this.betas[1], eps: this.eps, weightDecay: this.weightDecay, decoupled: this.decoupled,
-    });
+  protected update(group: ParameterRange, lr: number): void {
+    const p = this.parameters;
+    adamStep(
+      this.engine, this.slice(p.values, group), this.slice(p.grads, group),
+      this.slice(this.state('exp_avg'), group), this.slice(this.state('exp_avg_sq'), group), this.stepCount,
+      { lr, beta1: this.betas[0], beta2: this.betas[1], eps: this.eps, weightDecay: group.weightDecay ?? this.weightDecay, decoupled: this.decoupled },
+    );
   }
 }
 
@@ -103,13 +133,15 @@ export class Adam extends Optimizer {
 export class AdamW extends Adam {
   protected override readonly decoupled = true;
 
-  constructor(store: ParameterStore, options: AdamOptions = {}) {
-    super(store, { weightDecay: 0.01, ...options });
+  constructor(parameters: ParameterBuffer, options: AdamOptions = {}) {
+    super(parameters, { weightDecay: 0.01, ...options });
   }
 }
 
 export interface SgdOptions {
   lr: number;
+  /** Parameter groups (PyTorch's param_groups); parameters in none form the default group. */
+  groups?: readonly ParameterGroupSpec[];
   momentum?: number;
   dampening?: number;
   weightDecay?: number;
@@ -123,19 +155,19 @@ export class SGD extends Optimizer {
   readonly weightDecay: number;
   readonly nesterov: boolean;
 
-  constructor(store: ParameterStore, options: SgdOptions) {
-    super(store, options.lr);
+  constructor(parameters: ParameterBuffer, options: SgdOptions) {
+    super(parameters, options.lr, options.groups);
     this.momentum = options.momentum ?? 0;
     this.dampening = options.dampening ?? 0;
     this.weightDecay = options.weightDecay ?? 0;
     this.nesterov = options.nesterov ?? false;
   }
 
-  step(): void {
-    this.stepCount++;
-    const buffer = this.momentum !== 0 ? this.state('momentum_buffer') : undefined;
-    sgdStep(this.engine, this.store.values, this.store.grads, buffer, this.stepCount, {
-      lr: this.lr, momentum: this.momentum, dampening: this.dampening, weightDecay: this.weightDecay, nesterov: this.nesterov,
+  protected update(group: ParameterRange, lr: number): void {
+    const p = this.parameters;
+    const buffer = this.momentum !== 0 ? this.slice(this.state('momentum_buffer'), group) : undefined;
+    sgdStep(this.engine, this.slice(p.values, group), this.slice(p.grads, group), buffer, this.stepCount, {
+      lr, momentum: this.momentum, dampening: this.dampening, weightDecay: group.weightDecay ?? this.weightDecay, nesterov: this.nesterov,
     });
   }
 }

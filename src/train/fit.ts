@@ -10,7 +10,7 @@ import type { Optimizer } from '../optim/optimizers.js';
 import { learningRate, type ScheduleName } from '../optim/schedules.js';
 import type { TrainingProgress } from './checkpoint.js';
 import { evaluate, trainStep, type Evaluation } from './step.js';
-import type { Profiler } from '../nn/profile.js';
+import type { Profiler } from '../autograd/profile.js';
 
 export interface BatchReport {
   epoch: number;

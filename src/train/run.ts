@@ -3,7 +3,7 @@
  * that a checkpoint may be resumed with them. Shared by the trainer (and so the CLI and the demo).
  */
 import type { Augment } from '../data/loader.js';
-import type { ParameterStore } from '../nn/parameters.js';
+import type { ParameterBuffer } from '../nn/parameters.js';
 import { Adam, AdamW, SGD, type Optimizer } from '../optim/optimizers.js';
 import type { ScheduleName } from '../optim/schedules.js';
 
@@ -29,7 +29,7 @@ export const SEED_RECIPE: RunOptions = {
   epochs: 10, batchSize: 128, optimizer: 'adam', lr: 1e-3, schedule: 'constant', augment: 'none', seed: 0, shuffle: true,
 };
 
-export function makeOptimizer(parameters: ParameterStore, run: RunOptions): Optimizer {
+export function makeOptimizer(parameters: ParameterBuffer, run: RunOptions): Optimizer {
   const { lr, weightDecay } = run;
   switch (run.optimizer) {
     case 'adam':

@@ -1,15 +1,15 @@
 /**
  * One training step and evaluation over a loader: the model graph in TypeScript, the math in the
- * kernels. Tensors made here are freed here.
+ * kernels. Each step runs in one memory scope, which frees every tensor it made.
  */
 import type { Engine } from '../engine/engine.js';
 import { argmaxRows, crossEntropyForward } from '../engine/ops/loss.js';
-import { CrossEntropyLoss } from '../nn/loss.js';
+import { crossEntropy } from '../autograd/functional.js';
 import type { Batch, DataLoader } from '../data/loader.js';
 import type { Module } from '../nn/module.js';
 import type { Optimizer } from '../optim/optimizers.js';
 import type { Tensor } from '../engine/tensor.js';
-import type { Pass, Profiler } from '../nn/profile.js';
+import type { Profiler } from '../autograd/profile.js';
 
 /** The loss became NaN or infinite: training stops before the update, keeping the last good checkpoint. */
 export class NonFiniteLossError extends Error {
@@ -26,29 +26,27 @@ export interface StepResult {
 }
 
 /**
- * Forward, loss, backward and one optimizer update on `batch` (none if the loss is not finite).
- * With a `profiler` (and `model.profile(profiler)` for the layers) the loss and the update are timed.
+ * Zeroes the gradients, then forward, loss, backward and one optimizer update on `batch` (no
+ * update if the loss is not finite). With a `profiler` (and `model.profile(profiler)` for the
+ * layers) the loss and the update are timed too.
  */
 export function trainStep(engine: Engine, model: Module, optimizer: Optimizer, batch: Batch, profiler?: Profiler): StepResult {
-  const timed = <T>(name: string, pass: Pass, shape: readonly number[], work: () => T): T =>
-    profiler ? profiler.time(name, name, pass, shape, work) : work();
-  const input = engine.tensor(batch.shape, batch.images);
-  const labels = engine.indices([batch.size], batch.labels);
-  const criterion = new CrossEntropyLoss(engine);
-  const logits = model.forward(input);
-  try {
-    const loss = timed('loss', 'forward', logits.shape, () => criterion.forward(logits, labels));
-    if (!Number.isFinite(loss)) throw new NonFiniteLossError(loss);
+  return engine.scope(() => {
+    const input = engine.tensor(batch.shape, batch.images);
+    const labels = engine.indices([batch.size], batch.labels);
+    model.zeroGrad();
+    const logits = model.call(input);
+    const criterion = () => crossEntropy(engine, logits, labels);
+    const loss = profiler ? profiler.frame('loss', 'loss', logits.shape, criterion) : criterion();
+    const value = loss.item();
+    if (!Number.isFinite(value)) throw new NonFiniteLossError(value);
     const correct = countCorrect(engine, logits, batch.labels);
-    const gradLogits = timed('loss', 'backward', logits.shape, () => criterion.backward());
-    model.backward(gradLogits).owner.free();
-    gradLogits.free();
-    timed('optimizer', 'update', [optimizer.parameterCount], () => optimizer.step());
-    return { loss, correct, size: batch.size };
-  } finally {
-    criterion.release();
-    for (const t of [input, labels, logits]) t.owner.free();
-  }
+    loss.backward();
+    const update = () => optimizer.step();
+    if (profiler) profiler.time('optimizer', 'optimizer', 'update', [optimizer.parameterCount], update);
+    else update();
+    return { loss: value, correct, size: batch.size };
+  });
 }
 
 export interface Evaluation {
@@ -79,11 +77,11 @@ export function evaluate(
   model.profile(undefined);
   model.eval();
   try {
-    for (const batch of loader.batches(0)) {
+    for (const batch of loader.batches(0)) engine.noGrad(() => engine.scope(() => {
       const input = engine.tensor(batch.shape, batch.images);
       const labels = engine.indices([batch.size], batch.labels);
-      const logits = model.forward(input);
-      const { loss, probs } = crossEntropyForward(engine, logits, labels);
+      const logits = model.call(input);
+      const { loss } = crossEntropyForward(engine, logits, labels);
       const predicted = argmaxRows(engine, logits);
       const pred = predicted.toArray();
       const logitValues = options.keepPredictions ? logits.toArray() : undefined;
@@ -96,9 +94,8 @@ export function evaluate(
       }
       lossSum += loss * batch.size;
       count += batch.size;
-      for (const t of [input, labels, logits, probs, predicted]) t.owner.free();
       options.onBatch?.(count);
-    }
+    }));
   } finally {
     model.train(wasTraining);
     model.profile(profiling?.profiler, profiling?.path);
@@ -109,9 +106,7 @@ export function evaluate(
 }
 
 function countCorrect(engine: Engine, logits: Tensor, labels: Uint32Array): number {
-  const predicted = argmaxRows(engine, logits);
-  const pred = predicted.toArray();
-  predicted.free();
+  const pred = argmaxRows(engine, logits).toArray();
   let correct = 0;
   for (let i = 0; i < labels.length; i++) if (pred[i] === labels[i]) correct++;
   return correct;

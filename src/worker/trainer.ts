@@ -17,7 +17,7 @@ import { evaluate, type Evaluation } from '../train/step.js';
 import { restoreTrainingCheckpoint, stateDictFromBytes, stateDictToBytes, trainingCheckpoint, type TrainingProgress } from '../train/checkpoint.js';
 import { checkResumable, makeOptimizer, SEED_RECIPE, type RunOptions } from '../train/run.js';
 import { PrefetchingLoader } from './prefetch.js';
-import { Profiler, type ProfileRow } from '../nn/profile.js';
+import { Profiler, type ProfileRow } from '../autograd/profile.js';
 
 export interface TrainerOptions {
   /** Threads the kernels run on. Default: the host's cores. */

@@ -58,25 +58,48 @@ export interface Conv2dGrads {
   gradBias?: Tensor;
 }
 
+/** Gradient with respect to the input `[N, C, H, W]`, given grad_output `[N, O, OH, OW]`. */
+export function conv2dGradInput(engine: Engine, gradOutput: Tensor, inputShape: readonly number[], weight: Tensor, options: Conv2dOptions = {}): Tensor {
+  const op = 'conv2d_grad_input';
+  const { args, outputShape } = geometry(engine, op, inputShape, weight, options);
+  expectShape(engine, op, 'grad_output', gradOutput, outputShape);
+  const gradInput = engine.tensor(inputShape);
+  runKernel(op, () => engine.kernels.conv2d_grad_input(...buf(gradOutput), ...buf(weight), ...buf(gradInput), ...args));
+  return gradInput;
+}
+
+/** Gradient with respect to the weight, written into `into` when given. */
+export function conv2dGradWeight(
+  engine: Engine, gradOutput: Tensor, input: Tensor, weight: Tensor, options: Conv2dOptions = {}, into?: Tensor,
+): Tensor {
+  const op = 'conv2d_grad_weight';
+  engine.check(op, input);
+  const { args, outputShape } = geometry(engine, op, input.shape, weight, options);
+  expectShape(engine, op, 'grad_output', gradOutput, outputShape);
+  const gradWeight = outputTensor(engine, op, 'grad_weight', into, weight.shape);
+  runKernel(op, () => engine.kernels.conv2d_grad_weight(...buf(input), ...buf(gradOutput), ...buf(gradWeight), ...args));
+  return gradWeight;
+}
+
+/** Gradient with respect to the bias `[O]`: grad_output summed over batch and pixels. */
+export function conv2dGradBias(engine: Engine, gradOutput: Tensor, into?: Tensor): Tensor {
+  const op = 'conv2d_grad_bias';
+  const [n, o, oh, ow] = dims(engine, op, 'grad_output', gradOutput, 4) as [number, number, number, number];
+  const gradBias = outputTensor(engine, op, 'grad_bias', into, [o]);
+  runKernel(op, () => engine.kernels.conv2d_grad_bias(...buf(gradOutput), ...buf(gradBias), n, o, oh, ow));
+  return gradBias;
+}
+
 /**
- * Gradients of `conv2dForward` given grad_output `[N, O, OH, OW]`. Parameter gradients are
- * written into `into` when given (e.g. a model's gradient buffers), else into new tensors.
+ * All gradients of `conv2dForward` given grad_output `[N, O, OH, OW]`. Parameter gradients are
+ * written into `into` when given, else into new tensors.
  */
 export function conv2dBackward(
   engine: Engine, gradOutput: Tensor, input: Tensor, weight: Tensor, hasBias: boolean, options: Conv2dOptions = {},
   into: Partial<Omit<Conv2dGrads, 'gradInput'>> = {},
 ): Conv2dGrads {
-  const op = 'conv2d_backward';
-  engine.check(op, input);
-  const { args, outputShape } = geometry(engine, op, input.shape, weight, options);
-  expectShape(engine, op, 'grad_output', gradOutput, outputShape);
-  const gradInput = engine.tensor(input.shape);
-  const gradWeight = outputTensor(engine, op, 'grad_weight', into.gradWeight, weight.shape);
-  const gradBias = hasBias ? outputTensor(engine, op, 'grad_bias', into.gradBias, [args[4]]) : undefined;
-  runKernel(op, () => {
-    engine.kernels.conv2d_grad_input(...buf(gradOutput), ...buf(weight), ...buf(gradInput), ...args);
-    engine.kernels.conv2d_grad_weight(...buf(input), ...buf(gradOutput), ...buf(gradWeight), ...args);
-    if (gradBias) engine.kernels.conv2d_grad_bias(...buf(gradOutput), ...buf(gradBias), args[0], args[4], outputShape[2]!, outputShape[3]!);
-  });
+  const gradInput = conv2dGradInput(engine, gradOutput, input.shape, weight, options);
+  const gradWeight = conv2dGradWeight(engine, gradOutput, input, weight, options, into.gradWeight);
+  const gradBias = hasBias ? conv2dGradBias(engine, gradOutput, into.gradBias) : undefined;
   return { gradInput, gradWeight, gradBias };
 }

@@ -8,3 +8,4 @@ export * from './loss.js';
 export * from './optim.js';
 export * from './pooling.js';
 export * from './se.js';
+export * from './elementwise.js';

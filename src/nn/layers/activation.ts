@@ -1,25 +1,52 @@
 import type { Engine } from '../../engine/engine.js';
 import type { Tensor } from '../../engine/tensor.js';
-import { reluBackward, reluForward } from '../../engine/ops/activation.js';
-import { Module, savedInput } from '../module.js';
+import { gelu, relu, sigmoid } from '../../autograd/functional.js';
+import { Module } from '../module.js';
 
-/** nn.ReLU (out of place: the input stays intact for the layer before it). */
+/** nn.ReLU (out of place: the input stays intact for whatever else uses it). */
 export class ReLU extends Module {
-  private output: Tensor | undefined;
-
   constructor(engine: Engine) {
     super(engine);
   }
 
   forward(input: Tensor): Tensor {
-    const output = reluForward(this.engine, input);
-    this.output = this.training ? output : undefined;
-    return output;
+    return relu(this.engine, input);
+  }
+}
+
+/** nn.Sigmoid. */
+export class Sigmoid extends Module {
+  constructor(engine: Engine) {
+    super(engine);
   }
 
-  backward(gradOutput: Tensor): Tensor {
-    const output = savedInput(this.output, 'ReLU');
-    this.output = undefined;
-    return reluBackward(this.engine, gradOutput, output);
+  forward(input: Tensor): Tensor {
+    return sigmoid(this.engine, input);
+  }
+}
+
+/** nn.GELU() (the exact erf form, PyTorch's default `approximate='none'`). */
+export class GELU extends Module {
+  constructor(engine: Engine) {
+    super(engine);
+  }
+
+  forward(input: Tensor): Tensor {
+    return gelu(this.engine, input);
+  }
+}
+
+/**
+ * nn.Identity: returns its input. Also the placeholder that keeps a Sequential's indices (and so
+ * its state-dict keys) where a layer's work moved into the one before it (a ReLU fused into the
+ * preceding BatchNorm2d).
+ */
+export class Identity extends Module {
+  constructor(engine: Engine) {
+    super(engine);
+  }
+
+  forward(input: Tensor): Tensor {
+    return input;
   }
 }

@@ -1,33 +1,41 @@
 import type { Tensor } from '../../engine/tensor.js';
-import { batchNormBackward, batchNormForwardEval, batchNormForwardTrain, type BatchNormSaved } from '../../engine/ops/batchnorm.js';
-import { constantInit } from '../init.js';
-import { Module, savedInput } from '../module.js';
-import type { Parameter, ParameterStore } from '../parameters.js';
+import { batchNorm2d } from '../../autograd/functional.js';
+import { Module, type BuildContext } from '../module.js';
+import type { Parameter } from '../parameters.js';
 
-/**
- * nn.BatchNorm2d(channels): momentum 0.1, eps 1e-5, affine, running stats. `fusedRelu` applies
- * the ReLU that follows it in one pass (Sequential fuses BatchNorm2d + ReLU this way).
- */
+export interface BatchNorm2dOptions {
+  /** Running-statistics momentum. Default 0.1 (PyTorch's). */
+  momentum?: number;
+  /** Added to the variance. Default 1e-5. */
+  eps?: number;
+  /** Apply the ReLU that follows in the same kernel, forward and backward (the model asks for it). */
+  relu?: boolean;
+}
+
+/** nn.BatchNorm2d(channels): affine, with running statistics; optionally fused with the ReLU after it. */
 export class BatchNorm2d extends Module {
   readonly weight: Parameter;
   readonly bias: Parameter;
   readonly runningMean: Tensor;
   readonly runningVar: Tensor;
+  readonly momentum: number;
+  readonly eps: number;
+  readonly relu: boolean;
   numBatchesTracked = 0n;
-  fusedRelu = false;
-  private saved: { input: Tensor; output: Tensor; stats: BatchNormSaved } | undefined;
 
-  constructor(
-    store: ParameterStore,
-    readonly channels: number,
-    readonly momentum = 0.1,
-    readonly eps = 1e-5,
-  ) {
-    super(store.engine);
-    this.weight = this.addParameter('weight', store.parameter([channels], constantInit(1)));
-    this.bias = this.addParameter('bias', store.parameter([channels], constantInit(0)));
+  constructor(ctx: BuildContext, readonly channels: number, options: BatchNorm2dOptions = {}) {
+    super(ctx.engine);
+    this.momentum = options.momentum ?? 0.1;
+    this.eps = options.eps ?? 1e-5;
+    this.relu = options.relu ?? false;
+    this.weight = this.addParameter('weight', [channels], new Float32Array(channels).fill(1));
+    this.bias = this.addParameter('bias', [channels], new Float32Array(channels));
     this.runningMean = this.addBuffer('running_mean', this.engine.tensor([channels]));
     this.runningVar = this.addBuffer('running_var', this.engine.tensor([channels], new Float32Array(channels).fill(1)));
+  }
+
+  override get kind(): string {
+    return this.relu ? 'BatchNorm2d+ReLU' : 'BatchNorm2d';
   }
 
   protected override counters(): Map<string, bigint> {
@@ -38,34 +46,10 @@ export class BatchNorm2d extends Module {
     this.numBatchesTracked = value;
   }
 
-  private get params() {
-    return { weight: this.weight.value, bias: this.bias.value, runningMean: this.runningMean, runningVar: this.runningVar };
-  }
-
   forward(input: Tensor): Tensor {
-    this.release();
-    const options = { momentum: this.momentum, eps: this.eps, relu: this.fusedRelu };
-    if (!this.training) return batchNormForwardEval(this.engine, input, this.params, options);
-    const { output, saved } = batchNormForwardTrain(this.engine, input, this.params, options);
-    this.numBatchesTracked += 1n;
-    this.saved = { input, output, stats: saved };
+    const params = { weight: this.weight.value, bias: this.bias.value, runningMean: this.runningMean, runningVar: this.runningVar };
+    const output = batchNorm2d(this.engine, input, params, { training: this.training, momentum: this.momentum, eps: this.eps, relu: this.relu });
+    if (this.training) this.numBatchesTracked += 1n;
     return output;
-  }
-
-  backward(gradOutput: Tensor): Tensor {
-    const { input, output, stats } = savedInput(this.saved, 'BatchNorm2d');
-    const grads = batchNormBackward(this.engine, gradOutput, input, output, this.weight.value, stats, this.fusedRelu, {
-      gradWeight: this.weight.grad,
-      gradBias: this.bias.grad,
-    });
-    this.release();
-    return grads.gradInput;
-  }
-
-  private release(): void {
-    if (!this.saved) return;
-    this.saved.stats.mean.free();
-    this.saved.stats.invstd.free();
-    this.saved = undefined;
   }
 }
