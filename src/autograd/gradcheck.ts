@@ -5,7 +5,8 @@
  * `(f(x + delta) - f(x - delta)) / 2` along random directions `delta` over every trainable
  * parameter and every input at once (each element moved by `eps` times its tensor's RMS). A
  * direction that crosses a kink (a ReLU or max-pool switching) shows as two step sizes
- * disagreeing; it is reported and not counted. The module's state is restored afterwards.
+ * disagreeing; it is reported and not counted. The verdict is statistical (see `tolerance`);
+ * exactness against PyTorch is the fixtures' job. The module's state is restored afterwards.
  */
 import type { Tensor } from '../engine/tensor.js';
 import { Rng } from '../nn/init.js';
@@ -16,7 +17,10 @@ export interface GradcheckOptions {
   directions?: number;
   /** Step, relative to each tensor's RMS. Default 1e-3. */
   eps?: number;
-  /** Largest relative difference accepted. Default 1e-2. */
+  /**
+   * Largest median relative difference over the directions accepted (float32 forwards and the
+   * ReLUs of a deep network make single directions noisy: the worst may be 5x this). Default 1e-2.
+   */
   tolerance?: number;
   seed?: number;
 }
@@ -33,8 +37,9 @@ export interface DirectionCheck {
 export interface GradcheckResult {
   ok: boolean;
   checks: DirectionCheck[];
-  /** The largest error over the counted directions. */
+  /** The largest and the median error over the counted directions. */
   worst: number;
+  median: number;
 }
 
 /** Checks `module`'s backward on `inputs` (which get requiresGrad for the check). */
@@ -59,7 +64,7 @@ export function gradcheck(module: Module, inputs: Tensor[], options: GradcheckOp
       });
       module.zeroGrad();
       module.call(...inputs).backward(engine.tensor(outputShape, weights));
-      const grads = leaves.map((t) => t.grad!.toArray());
+      const grads = leaves.map((t) => t.grad?.toArray() ?? new Float32Array(t.size));
 
       const checks: DirectionCheck[] = [];
       for (let k = 0; k < directions; k++) {
@@ -78,9 +83,11 @@ export function gradcheck(module: Module, inputs: Tensor[], options: GradcheckOp
         const scale = Math.max(Math.abs(numeric), Math.abs(analytic), 1e-12);
         checks.push({ analytic, numeric, error: Math.abs(numeric - analytic) / scale, kink: Math.abs(numeric - half) / scale > tolerance });
       }
-      const counted = checks.filter((c) => !c.kink);
-      const worst = Math.max(0, ...counted.map((c) => c.error));
-      return { ok: counted.length >= Math.ceil(directions / 2) && worst <= tolerance, checks, worst };
+      const errors = checks.filter((c) => !c.kink).map((c) => c.error).sort((a, b) => a - b);
+      const worst = errors.at(-1) ?? Infinity;
+      const median = errors[Math.floor(errors.length / 2)] ?? Infinity;
+      const ok = errors.length >= Math.ceil(directions / 2) && median <= tolerance && worst <= 5 * tolerance;
+      return { ok, checks, worst, median };
     });
   } finally {
     leaves.forEach((t, i) => t.set(original[i]!));
