@@ -1,17 +1,17 @@
-import { readdirSync, readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
+import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
+import { FIXTURE_DIR, itWithFixture } from './fixtures.js';
 import {
   getTensor,
   parseSafetensors,
   SafetensorsError,
   serializeSafetensors,
+  type SafetensorsFile,
   type Tensor,
   type TensorInput,
 } from '../src/train/safetensors.js';
 
-const FIXTURES = fileURLToPath(new URL('./fixtures/', import.meta.url));
-const readFixture = (name: string) => readFileSync(`${FIXTURES}${name}`);
+const readFixture = (name: string) => readFileSync(`${FIXTURE_DIR}${name}`);
 
 /** A file: the 8-byte length, `header` as is (no padding unless given), then `data`. */
 function rawFile(header: string, data: Uint8Array = new Uint8Array(0), length?: bigint): Uint8Array {
@@ -248,10 +248,21 @@ describe('parseSafetensors', () => {
 });
 
 describe('the PyTorch fixtures (test/fixtures/make_fixtures.py)', () => {
-  const small = readdirSync(FIXTURES).filter((f) => f.endsWith('.safetensors') && f !== 'senet_b4.safetensors');
+  // Committed: test/fixtures/*.safetensors. The large ones are generated into
+  // test/fixtures/generated/ (make_fixtures.py --generated, test/global-setup.ts) instead.
+  const small = readdirSync(FIXTURE_DIR).filter((f) => f.endsWith('.safetensors'));
+  const smallModels = small.filter((f) => f.startsWith('model_'));
 
   it('include every op fixture', () => {
-    expect(small.length).toBe(18);
+    expect(small.length - smallModels.length).toBe(18);
+  });
+
+  it('include the registry models small enough to commit', () => {
+    expect(smallModels.sort()).toEqual(['resnet20', 'resnet32', 'se_resnet20', 'se_resnet32'].map((m) => `model_${m}.safetensors`));
+  });
+
+  it('commit no fixture over 2 MiB (make_fixtures.py lists the larger ones in GENERATED)', () => {
+    for (const name of small) expect(statSync(`${FIXTURE_DIR}${name}`).size, name).toBeLessThanOrEqual(2 * 1024 * 1024);
   });
 
   it.each(small)('%s reads and re-serializes to the same bytes', (name) => {
@@ -294,9 +305,18 @@ describe('the PyTorch fixtures (test/fixtures/make_fixtures.py)', () => {
     expect(getTensor(file, 'labels', 'I64', [6]).data.every((l) => l >= 0n && l < 10n)).toBe(true);
   });
 
-  it('senet_b4.safetensors: the whole model, 6,415,882 parameters, and re-serializes to the same bytes', () => {
-    const bytes = readFixture('senet_b4.safetensors');
-    const file = parseSafetensors(bytes, 'senet_b4.safetensors');
+  /** The parameter count of the state dict `state.<key>`: every tensor but BatchNorm's buffers. */
+  const countParameters = (file: SafetensorsFile) => {
+    let count = 0;
+    for (const [name, tensor] of file.tensors) {
+      if (name.startsWith('state.') && !/(running_mean|running_var|num_batches_tracked)$/.test(name)) count += tensor.data.length;
+    }
+    return count;
+  };
+
+  itWithFixture('senet_b4', 'senet_b4: the whole model, 6,415,882 parameters, and re-serializes to the same bytes', (fixture) => {
+    const { file } = fixture;
+    const bytes = readFileSync(fixture.path);
     const excluded = ['running_', 'num_batches_tracked', 'grad.', 'after.', 'input', 'labels', 'logits', 'loss'];
     let parameters = 0;
     for (const [name, tensor] of file.tensors) {
@@ -318,5 +338,41 @@ describe('the PyTorch fixtures (test/fixtures/make_fixtures.py)', () => {
       if (name.startsWith('after.')) expect(file.tensors.has(name.slice(6))).toBe(true);
     }
     expect(Buffer.from(serializeSafetensors(file.tensors, file.metadata)).equals(bytes)).toBe(true);
+  });
+
+  itWithFixture('se_resnet20_b4', 'se_resnet20_b4: 274,490 parameters; a gradient for each, the state after Adam and after SGD', ({ file }) => {
+    const state = [...file.tensors.keys()].filter((name) => !/^(grad|after|after_sgd)\./.test(name) && !['input', 'labels', 'logits', 'loss'].includes(name));
+    const parameters = state.filter((name) => !/(running_mean|running_var|num_batches_tracked)$/.test(name));
+    expect(parameters.reduce((sum, name) => sum + file.tensors.get(name)!.data.length, 0)).toBe(274_490);
+    expect(file.metadata.parameters).toBe('274490');
+    expect(file.metadata.model).toBe('se_resnet20');
+    getTensor(file, 'input', 'F32', [4, 3, 32, 32]);
+    getTensor(file, 'labels', 'I64', [4]);
+    getTensor(file, 'logits', 'F32', [4, 10]);
+    getTensor(file, 'loss', 'F32', []);
+    getTensor(file, 'layer1.0.se.fc1.weight', 'F32', [1, 16, 1, 1]);
+    getTensor(file, 'layer3.0.se.fc2.weight', 'F32', [64, 4, 1, 1]);
+    getTensor(file, 'layer2.0.downsample.0.weight', 'F32', [32, 16, 1, 1]);
+    getTensor(file, 'grad.fc.weight', 'F32', [10, 64]);
+    expect(parameters.every((name) => file.tensors.has(`grad.${name}`))).toBe(true);
+    expect([...file.tensors.keys()].filter((name) => name.startsWith('grad.')).length).toBe(parameters.length);
+    for (const prefix of ['after.', 'after_sgd.']) {
+      expect([...file.tensors.keys()].filter((name) => name.startsWith(prefix)).sort(), prefix).toEqual(state.map((name) => prefix + name).sort());
+      expect(getTensor(file, `${prefix}bn1.num_batches_tracked`, 'I64', []).data[0]).toBe(1n);
+    }
+    expect(JSON.parse(file.metadata.sgd_nesterov!)).toBe(true);
+  });
+
+  describe.each(['senet', 'resnet20', 'resnet32', 'resnet56', 'resnet110', 'se_resnet20', 'se_resnet32', 'se_resnet56', 'se_resnet110'])('model_%s', (model) => {
+    itWithFixture(`model_${model}`, 'holds the state dict, an input and eval-mode logits', ({ file }) => {
+      expect(file.metadata.model).toBe(model);
+      expect(countParameters(file)).toBe(Number(file.metadata.parameters));
+      getTensor(file, 'input', 'F32', [2, 3, 32, 32]);
+      getTensor(file, 'logits', 'F32', [2, 10]);
+      expect([...file.tensors.keys()].filter((name) => !name.startsWith('state.')).sort()).toEqual(['input', 'logits']);
+      const tracked = [...file.tensors].filter(([name]) => name.endsWith('num_batches_tracked'));
+      expect(tracked.length).toBeGreaterThan(0);
+      for (const [name, tensor] of tracked) expect(tensor.data[0], name).toBe(4n);
+    });
   });
 });

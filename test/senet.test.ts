@@ -1,19 +1,21 @@
 /**
- * The whole reference SENet against PyTorch at batch 4 (test/fixtures/senet_b4.safetensors):
- * logits, loss, every parameter gradient, and the parameters and running stats after one Adam
- * step, within 1e-3 relative, on 1 and 2 threads.
+ * The whole reference SENet against PyTorch at batch 4 (fixture senet_b4, 77 MB, generated into
+ * test/fixtures/generated/ by test/global-setup.ts; skipped where it cannot be made): logits,
+ * loss, every parameter gradient, and the parameters and running stats after one Adam step,
+ * within 1e-3 relative, on 1 and 2 threads.
  */
-import { describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { Engine } from '../src/index.js';
 import { adamStep } from '../src/engine/ops/index.js';
 import { crossEntropy } from '../src/autograd/functional.js';
 import type { StateValue } from '../src/nn/module.js';
 import { SENet } from '../src/nn/models/senet.js';
-import { Fixture } from './fixtures.js';
+import { describeWithFixture, type Fixture } from './fixtures.js';
 import { relativeError } from './helpers.js';
 
 const TOL = 1e-3;
-const fixture = Fixture.load('senet_b4');
+/** Set before the tests run (describeWithFixture below), so never read while collecting. */
+let fixture: Fixture;
 
 /** The fixture's state dict: every key that is not an input, output, gradient or after-step value. */
 function fixtureState(prefix = ''): Map<string, StateValue> {
@@ -91,52 +93,58 @@ async function trainingStep(variant: 'simd-threads' | 'relaxed-threads', threads
   return { logits: logitValues, loss, grads, after, parameterCount };
 }
 
-describe.each([1, 2])('SENet at batch 4 matches PyTorch on %i thread(s)', (threads) => {
-  it('plain SIMD: logits, loss, every gradient, and the state after one Adam step', async () => {
-    const step = await trainingStep('simd-threads', threads);
-    expect(step.parameterCount).toBe(6_415_882);
-    expect([...step.after.keys()].sort()).toEqual([...fixtureState().keys()].sort());
-    expect(relativeError(step.logits, fixture.f32('logits').data), 'logits').toBeLessThan(TOL);
-    expect(Math.abs(step.loss - fixture.f32('loss').data[0]!)).toBeLessThan(TOL * fixture.f32('loss').data[0]!);
-    for (const [name, grad] of step.grads) {
-      const want = fixture.f32(`grad.${name}`).data;
-      if (BIAS_BEFORE_BN.has(name)) {
-        const weightScale = rms(fixture.f32(`grad.${name.replace(/bias$/, 'weight')}`).data);
-        expect(maxAbsDiff(grad, want), `grad.${name}`).toBeLessThan(1e-4 * weightScale);
-      } else {
-        expect(relativeError(grad, want), `grad.${name}`).toBeLessThan(TOL);
-      }
-    }
-    const afterStep = fixtureState('after.');
-    for (const [key, value] of step.after) {
-      const want = afterStep.get(key)!;
-      if (value.dtype === 'I64') {
-        expect(value.data[0], key).toBe((want.data as BigInt64Array)[0]);
-      } else if (BIAS_BEFORE_BN.has(key)) {
-        expect(maxAbsDiff(value.data, fixture.f32(key).data), `after.${key}`).toBeLessThanOrEqual(LR * 1.001);
-      } else {
-        const grad = fixture.file.tensors.has(`grad.${key}`) ? fixture.f32(`grad.${key}`).data : undefined;
-        expect(afterStepMismatches(value.data, want.data as Float32Array, grad), `after.${key}`).toEqual([]);
-      }
-    }
+describeWithFixture('senet_b4', 'the seed SENet (senet_b4)', (load) => {
+  beforeAll(() => {
+    fixture = load();
   });
 
-  /**
-   * Relaxed SIMD's fused multiply-add rounds differently. At batch 4 one 2x2 max-pool window of
-   * features.14 holds two values 1e-5 apart (0.1579960 and 0.1579944), and the different rounding
-   * picks the other one as the maximum, which moves one gradient element and with it about 1.5%
-   * of every earlier layer's gradient: a legitimate float difference, not an error. So this build
-   * is compared on the forward pass and the running statistics; its gradients are checked op by
-   * op in ops.test.ts.
-   */
-  it('relaxed SIMD: logits, loss and running statistics', async () => {
-    const step = await trainingStep('relaxed-threads', threads);
-    expect(relativeError(step.logits, fixture.f32('logits').data), 'logits').toBeLessThan(TOL);
-    expect(Math.abs(step.loss - fixture.f32('loss').data[0]!)).toBeLessThan(TOL * fixture.f32('loss').data[0]!);
-    const afterStep = fixtureState('after.');
-    for (const [key, value] of step.after) {
-      if (value.dtype !== 'F32' || !/running_(mean|var)$/.test(key)) continue;
-      expect(relativeError(value.data, afterStep.get(key)!.data as Float32Array), `after.${key}`).toBeLessThan(TOL);
-    }
+  describe.each([1, 2])('SENet at batch 4 matches PyTorch on %i thread(s)', (threads) => {
+    it('plain SIMD: logits, loss, every gradient, and the state after one Adam step', async () => {
+      const step = await trainingStep('simd-threads', threads);
+      expect(step.parameterCount).toBe(6_415_882);
+      expect([...step.after.keys()].sort()).toEqual([...fixtureState().keys()].sort());
+      expect(relativeError(step.logits, fixture.f32('logits').data), 'logits').toBeLessThan(TOL);
+      expect(Math.abs(step.loss - fixture.f32('loss').data[0]!)).toBeLessThan(TOL * fixture.f32('loss').data[0]!);
+      for (const [name, grad] of step.grads) {
+        const want = fixture.f32(`grad.${name}`).data;
+        if (BIAS_BEFORE_BN.has(name)) {
+          const weightScale = rms(fixture.f32(`grad.${name.replace(/bias$/, 'weight')}`).data);
+          expect(maxAbsDiff(grad, want), `grad.${name}`).toBeLessThan(1e-4 * weightScale);
+        } else {
+          expect(relativeError(grad, want), `grad.${name}`).toBeLessThan(TOL);
+        }
+      }
+      const afterStep = fixtureState('after.');
+      for (const [key, value] of step.after) {
+        const want = afterStep.get(key)!;
+        if (value.dtype === 'I64') {
+          expect(value.data[0], key).toBe((want.data as BigInt64Array)[0]);
+        } else if (BIAS_BEFORE_BN.has(key)) {
+          expect(maxAbsDiff(value.data, fixture.f32(key).data), `after.${key}`).toBeLessThanOrEqual(LR * 1.001);
+        } else {
+          const grad = fixture.file.tensors.has(`grad.${key}`) ? fixture.f32(`grad.${key}`).data : undefined;
+          expect(afterStepMismatches(value.data, want.data as Float32Array, grad), `after.${key}`).toEqual([]);
+        }
+      }
+    });
+
+    /**
+     * Relaxed SIMD's fused multiply-add rounds differently. At batch 4 one 2x2 max-pool window of
+     * features.14 holds two values 1e-5 apart (0.1579960 and 0.1579944), and the different rounding
+     * picks the other one as the maximum, which moves one gradient element and with it about 1.5%
+     * of every earlier layer's gradient: a legitimate float difference, not an error. So this build
+     * is compared on the forward pass and the running statistics; its gradients are checked op by
+     * op in ops.test.ts.
+     */
+    it('relaxed SIMD: logits, loss and running statistics', async () => {
+      const step = await trainingStep('relaxed-threads', threads);
+      expect(relativeError(step.logits, fixture.f32('logits').data), 'logits').toBeLessThan(TOL);
+      expect(Math.abs(step.loss - fixture.f32('loss').data[0]!)).toBeLessThan(TOL * fixture.f32('loss').data[0]!);
+      const afterStep = fixtureState('after.');
+      for (const [key, value] of step.after) {
+        if (value.dtype !== 'F32' || !/running_(mean|var)$/.test(key)) continue;
+        expect(relativeError(value.data, afterStep.get(key)!.data as Float32Array), `after.${key}`).toBeLessThan(TOL);
+      }
+    });
   });
 });
