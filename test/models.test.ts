@@ -1,0 +1,174 @@
+/**
+ * Every registry model against its PyTorch definition (test/fixtures/make_fixtures.py): the same
+ * state-dict keys, shapes and parameter count; PyTorch's state dict loads and gives PyTorch's
+ * eval-mode logits; ours loads into PyTorch with load_state_dict(strict=True). And se_resnet20
+ * at batch 4: logits, loss, every gradient, and the state after one Adam and one SGD step.
+ */
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Adam, Engine, MODELS, SGD, createModel, modelEntry, type StateValue } from '../src/index.js';
+import { crossEntropy } from '../src/autograd/functional.js';
+import { stateDictToBytes } from '../src/train/checkpoint.js';
+import { serializeSafetensors } from '../src/train/safetensors.js';
+import { Fixture, describeWithFixture, itWithFixture } from './fixtures.js';
+import { relativeError } from './helpers.js';
+
+const TOL = 1e-3;
+
+/** The state dict held under `prefix` in a fixture (`state.` for model_*, '' for *_b4 minus the rest). */
+function stateOf(fixture: Fixture, prefix: string, exclude: RegExp = /^$/): Map<string, StateValue> {
+  const state = new Map<string, StateValue>();
+  for (const [name, t] of fixture.file.tensors) {
+    if (!name.startsWith(prefix)) continue;
+    const key = name.slice(prefix.length);
+    if (prefix === '' && exclude.test(key)) continue;
+    state.set(key, t.dtype === 'I64' ? { dtype: 'I64', shape: t.shape, data: t.data as BigInt64Array } : { dtype: 'F32', shape: t.shape, data: t.data as Float32Array });
+  }
+  return state;
+}
+
+let engine: Engine;
+beforeAll(async () => {
+  engine = await Engine.create({ threads: 2, variant: 'simd-threads' });
+});
+afterAll(() => engine.close());
+
+describe('the registry', () => {
+  it('names every model; an unknown name lists them and suggests the nearest', () => {
+    expect(MODELS.map((m) => m.name)).toEqual([
+      'senet', 'se_resnet20', 'se_resnet32', 'se_resnet56', 'se_resnet110', 'resnet20', 'resnet32', 'resnet56', 'resnet110',
+    ]);
+    expect(() => modelEntry('se_resnet21')).toThrow("unknown model 'se_resnet21' (did you mean 'se_resnet20'?); the models are: senet, se_resnet20");
+  });
+
+  it.each(MODELS.map((m) => [m.name]))('%s has the parameter count it declares', (name) => {
+    const model = createModel(engine, name);
+    expect(model.parameters.count).toBe(modelEntry(name).parameters);
+    model.free();
+  });
+});
+
+for (const entry of MODELS) {
+  itWithFixture(`model_${entry.name}`, `${entry.name}: PyTorch's state dict loads (same keys, shapes and count) and gives its eval logits`, (fixture) => {
+    const model = createModel(engine, entry.name);
+    const state = stateOf(fixture, 'state.');
+    expect([...model.stateDict().keys()].sort()).toEqual([...state.keys()].sort());
+    expect(model.parameters.count).toBe(fixture.meta<number>('parameters'));
+    model.loadStateDict(state);
+    model.eval();
+    const input = fixture.f32('input');
+    const logits = engine.noGrad(() => engine.scope(() => model.call(engine.tensor(input.shape, input.data)).toArray()));
+    expect(relativeError(logits, fixture.f32('logits').data)).toBeLessThan(TOL);
+    model.free();
+  });
+}
+
+const PYTHON = '/usr/bin/python3';
+const hasTorch = spawnSync(PYTHON, ['-c', 'import torch'], { encoding: 'utf8' }).status === 0;
+if (!hasTorch) console.warn(`models.test.ts: the PyTorch round trips are skipped: ${PYTHON} cannot import torch (apt-get install python3-torch)`);
+
+describe.skipIf(!hasTorch)('our state dicts in PyTorch', () => {
+  it.each(MODELS.filter((m) => m.name !== 'senet').map((m) => [m.name]))('%s loads strictly and gives our eval logits', (name) => {
+    const model = createModel(engine, name, { seed: 4 });
+    // A few training steps, so running statistics and num_batches_tracked are not the defaults.
+    const optimizer = new SGD(model.parameters, { lr: 0.05, momentum: 0.9 });
+    const images = Float32Array.from({ length: 8 * 3 * 32 * 32 }, (_, i) => ((i * 7919) % 251) / 251);
+    for (let step = 0; step < 2; step++) {
+      engine.scope(() => {
+        model.zeroGrad();
+        crossEntropy(engine, model.call(engine.tensor([8, 3, 32, 32], images)), engine.indices([8], [0, 1, 2, 3, 4, 5, 6, 7])).backward();
+        optimizer.step();
+      });
+    }
+    model.eval();
+    const input = images.subarray(0, 2 * 3 * 32 * 32);
+    const logits = engine.noGrad(() => engine.scope(() => model.call(engine.tensor([2, 3, 32, 32], input)).toArray()));
+    const dir = mkdtempSync(join(tmpdir(), 'senet-torch-'));
+    writeFileSync(join(dir, 'state.safetensors'), stateDictToBytes(model.stateDict()));
+    writeFileSync(join(dir, 'io.safetensors'), serializeSafetensors({
+      input: { dtype: 'F32', shape: [2, 3, 32, 32], data: input },
+      logits: { dtype: 'F32', shape: [2, 10], data: logits },
+    }));
+    optimizer.free();
+    model.free();
+    const script = fileURLToPath(new URL('./fixtures/load_in_pytorch.py', import.meta.url));
+    const run = spawnSync(PYTHON, [script, '--model', name, join(dir, 'state.safetensors'), join(dir, 'io.safetensors')], { encoding: 'utf8', timeout: 120_000 });
+    expect(run.status, run.stderr).toBe(0);
+    const { max_abs_diff: diff, max_abs_logit: scale } = JSON.parse(run.stdout);
+    expect(diff).toBeLessThan(1e-4 * Math.max(1, scale));
+  });
+});
+
+describeWithFixture('se_resnet20_b4', 'se_resnet20 at batch 4 matches PyTorch', (fixture) => {
+  const NOT_STATE = /^(grad|after|after_sgd)\.|^(input|labels|logits|loss)$/;
+
+  /** Loads the fixture's start state, runs one train-mode forward and backward, then `step`. */
+  function trainingStep(makeOptimizer: (model: ReturnType<typeof createModel>) => Adam | SGD) {
+    const f = fixture();
+    const model = createModel(engine, 'se_resnet20');
+    model.loadStateDict(stateOf(f, '', NOT_STATE));
+    const optimizer = makeOptimizer(model);
+    const input = f.f32('input');
+    const result = engine.scope(() => {
+      model.zeroGrad();
+      const logits = model.call(engine.tensor(input.shape, input.data));
+      const loss = crossEntropy(engine, logits, engine.indices([input.shape[0]!], f.i64('labels').data));
+      const values = { logits: logits.toArray(), loss: loss.item() };
+      loss.backward();
+      optimizer.step();
+      return values;
+    });
+    const grads = new Map(model.namedParameters().map(([name, p]) => [name, p.grad.toArray()]));
+    const after = model.stateDict();
+    optimizer.free();
+    model.free();
+    return { ...result, grads, after };
+  }
+
+  /**
+   * Adam's first step is `lr * g / (|g| + eps)`, about +-lr whatever |g|: where PyTorch's gradient
+   * is within float noise of zero (|g| < 1e-4 of its tensor's largest) the sign of the step is
+   * undetermined, so there the parameter need only stay within 2 lr of PyTorch's.
+   */
+  function expectAfter(after: Map<string, StateValue>, prefix: string, lr?: number): void {
+    const f = fixture();
+    const want = stateOf(f, prefix);
+    expect([...after.keys()].sort()).toEqual([...want.keys()].sort());
+    for (const [key, value] of after) {
+      const expected = want.get(key)!;
+      if (value.dtype === 'I64') {
+        expect(value.data[0], key).toBe((expected.data as BigInt64Array)[0]);
+        continue;
+      }
+      const got = Float32Array.from(value.data as Float32Array);
+      const grad = lr !== undefined && f.file.tensors.has(`grad.${key}`) ? f.f32(`grad.${key}`).data : undefined;
+      if (grad) {
+        const largest = grad.reduce((m, g) => Math.max(m, Math.abs(g)), 0);
+        grad.forEach((g, i) => {
+          if (Math.abs(g) >= 1e-4 * largest) return;
+          expect(Math.abs(got[i]! - expected.data[i]!), `${prefix}${key}[${i}]`).toBeLessThanOrEqual(2 * lr!);
+          got[i] = (expected.data as Float32Array)[i]!;
+        });
+      }
+      expect(relativeError(got, expected.data as Float32Array), `${prefix}${key}`).toBeLessThan(TOL);
+    }
+  }
+
+  it('logits, loss, every gradient, and the state after one Adam step', () => {
+    const step = trainingStep((model) => new Adam(model.parameters, { lr: 1e-3 }));
+    const f = fixture();
+    expect(relativeError(step.logits, f.f32('logits').data), 'logits').toBeLessThan(TOL);
+    expect(Math.abs(step.loss - f.f32('loss').data[0]!)).toBeLessThan(TOL * f.f32('loss').data[0]!);
+    for (const [name, grad] of step.grads) expect(relativeError(grad, f.f32(`grad.${name}`).data), `grad.${name}`).toBeLessThan(TOL);
+    expectAfter(step.after, 'after.', 1e-3);
+  });
+
+  it('the state after one SGD step (momentum 0.9, Nesterov, weight decay 5e-4)', () => {
+    const step = trainingStep((model) => new SGD(model.parameters, { lr: 0.1, momentum: 0.9, nesterov: true, weightDecay: 5e-4 }));
+    expectAfter(step.after, 'after_sgd.');
+  });
+});
