@@ -22,7 +22,7 @@ function senet(args: string[], cwd?: string) {
 describe('senet CLI', () => {
   it('prints help for every command and exits 0', () => {
     expect(senet(['--help']).stdout).toContain('senet train [options]');
-    for (const command of ['train', 'eval', 'info', 'predict']) {
+    for (const command of ['train', 'eval', 'info', 'predict', 'models']) {
       const r = senet([command, '--help']);
       expect(r.code, command).toBe(0);
       expect(r.stdout, command).toContain(`senet ${command}`);
@@ -38,6 +38,7 @@ describe('senet CLI', () => {
       [['train', '--schedule', 'linear'], '--schedule must be one of constant, step, cosine, one-cycle'],
       [['train', '--resume', '--out', mkdtempSync(join(tmpdir(), 'senet-'))], '--resume: no checkpoint at'],
       [['eval'], 'senet eval needs --weights'],
+      [['train', '--model', 'se_resnet21'], "--model: unknown model 'se_resnet21' (did you mean 'se_resnet20'?); the models are: senet, se_resnet20"],
     ];
     for (const [args, message] of cases) {
       const r = senet(args);
@@ -82,7 +83,7 @@ describe('senet CLI', () => {
     let interrupted = false;
     child.stderr.on('data', (chunk: Buffer) => {
       stderr += chunk.toString();
-      if (stderr.includes('training SENet') && !interrupted) {
+      if (stderr.includes('training senet') && !interrupted) {
         interrupted = true;
         setTimeout(() => child.kill('SIGINT'), 1500);
       }
@@ -129,7 +130,8 @@ describe('senet CLI', () => {
     expect(predict.code, predict.stderr).toBe(0);
     const lines = predict.stdout.trim().split('\n');
     expect(lines).toHaveLength(2);
-    for (const [i, file] of ['a.png', 'b.jpg'].entries()) expect(lines[i]).toMatch(new RegExp(`^${file}: (\\w+ [\\d.]+%, ){2}\\w+ [\\d.]+%$`));
+    // The class names are those the state dict records: the synthetic set's (green-v, cyan-v2, ...).
+    for (const [i, file] of ['a.png', 'b.jpg'].entries()) expect(lines[i]).toMatch(new RegExp(`^${file}: ([\\w-]+ [\\d.]+%, ){2}[\\w-]+ [\\d.]+%$`));
     writeFileSync(join(dir, 'c.gif'), 'GIF89a');
     const gif = senet(['predict', '--weights', 'w.safetensors', 'c.gif'], dir);
     expect(gif.code).toBe(1);
@@ -140,5 +142,32 @@ describe('senet CLI', () => {
     const bad = senet(['eval', '--weights', wrongWeights, '--data', 'synthetic', '--limit', '4'], dir);
     expect(bad.code).toBe(1);
     expect(bad.stderr).toContain('bad.safetensors');
+  });
+
+  it('lists the models, trains one by name, and eval/predict take the model from the file\'s metadata', () => {
+    const models = senet(['models']);
+    expect(models.code).toBe(0);
+    expect(models.stdout).toMatch(/^senet +6,415,882 parameters/m);
+    expect(models.stdout).toMatch(/^se_resnet110 +1,742,810 parameters/m);
+    expect(senet(['train', '--help']).stdout).toContain('se_resnet20, se_resnet32');
+
+    const dir = mkdtempSync(join(tmpdir(), 'senet-'));
+    const train = senet(['train', '--model', 'se_resnet20', '--data', 'synthetic', '--limit', '32', '--steps', '2', '--batch-size', '16', '--threads', '1', '--out', 'run', '--save', 'w.safetensors'], dir);
+    expect(train.code, train.stderr).toBe(0);
+    expect(train.stderr).toContain('training se_resnet20 (274,490 parameters)');
+    const header = readFileSync(join(dir, 'w.safetensors'));
+    const json = JSON.parse(header.subarray(8, 8 + Number(header.readBigUInt64LE(0))).toString('utf8'));
+    expect(json.__metadata__.model).toBe('se_resnet20');
+    expect(JSON.parse(json.__metadata__.classes)).toHaveLength(10);
+    expect(Object.keys(json).filter((k) => k !== '__metadata__').every((k) => /^(conv1|bn1|layer\d|fc)\./.test(k))).toBe(true);
+
+    const evaluation = senet(['eval', '--weights', 'w.safetensors', '--data', 'synthetic', '--limit', '8', '--threads', '1'], dir);
+    expect(evaluation.code, evaluation.stderr).toBe(0);
+    const mismatch = senet(['eval', '--weights', 'w.safetensors', '--model', 'senet', '--data', 'synthetic', '--limit', '8'], dir);
+    expect(mismatch.code).toBe(2);
+    expect(mismatch.stderr).toContain('w.safetensors holds a se_resnet20 state dict, not senet');
+    const resumeOther = senet(['train', '--model', 'resnet20', '--resume', '--out', 'run', '--data', 'synthetic', '--limit', '32'], dir);
+    expect(resumeOther.code).toBe(2);
+    expect(resumeOther.stderr).toContain('holds a se_resnet20 state dict, not resnet20');
   });
 });

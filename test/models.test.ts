@@ -150,7 +150,7 @@ describeWithFixture('se_resnet20_b4', 'se_resnet20 at batch 4 matches PyTorch', 
         const largest = grad.reduce((m, g) => Math.max(m, Math.abs(g)), 0);
         grad.forEach((g, i) => {
           if (Math.abs(g) >= 1e-4 * largest) return;
-          expect(Math.abs(got[i]! - expected.data[i]!), `${prefix}${key}[${i}]`).toBeLessThanOrEqual(2 * lr!);
+          expect(Math.abs(got[i]! - (expected.data as Float32Array)[i]!), `${prefix}${key}[${i}]`).toBeLessThanOrEqual(2 * lr!);
           got[i] = (expected.data as Float32Array)[i]!;
         });
       }

@@ -3,10 +3,13 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { createTrainer } from '../worker/client.js';
 import { dataSource } from './data.js';
 import { positiveInt, UsageError } from './usage.js';
+import { chooseModel } from './model.js';
 
 export const EVAL_HELP = `senet eval --weights W.safetensors [options]: evaluate a state dict on the test set
 
   --weights W.safetensors    the state dict (PyTorch keys; e.g. from senet train --save)
+  --model NAME               the model, when the file does not record it (a PyTorch state dict);
+                             default: the file's, else senet
   --data DIR|FILE|synthetic  as for senet train (default ./data)
   --limit N                  only the first N test records
   --batch-size N             default 256
@@ -14,7 +17,7 @@ export const EVAL_HELP = `senet eval --weights W.safetensors [options]: evaluate
   --output preds.json        write accuracy, perClass, confusion and every prediction with its logits`;
 
 export const EVAL_OPTIONS = {
-  weights: { type: 'string' }, data: { type: 'string' }, limit: { type: 'string' }, 'batch-size': { type: 'string' },
+  weights: { type: 'string' }, model: { type: 'string' }, data: { type: 'string' }, limit: { type: 'string' }, 'batch-size': { type: 'string' },
   threads: { type: 'string' }, output: { type: 'string' },
 } as const;
 
@@ -25,8 +28,9 @@ export async function runEval(v: Record<string, unknown>): Promise<void> {
   const threads = v.threads === undefined ? undefined : positiveInt('threads', v.threads);
   const weights = v.weights;
   const bytes = readFileSync(weights);
+  const model = chooseModel(v.model, { bytes, source: weights });
   const source = await dataSource(v.data as string | undefined, limit);
-  const trainer = await createTrainer(threads === undefined ? {} : { threads });
+  const trainer = await createTrainer({ model: model.name, ...(threads === undefined ? {} : { threads }) });
   try {
     const { classes } = await trainer.loadData({ ...source, testOnly: true });
     await trainer.loadStateDict(bytes, weights);

@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 /**
- * The `senet` command: train, eval and info. Exit codes: 0 success, 1 failure, 2 bad usage.
+ * The `senet` command: train, eval, predict, models and info. Exit codes: 0 success, 1 failure, 2 bad usage.
  */
 import { setFlagsFromString } from 'node:v8';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
@@ -10,13 +10,15 @@ import { runTrain, TRAIN_HELP, TRAIN_OPTIONS } from './train.js';
 import { runEval, EVAL_HELP, EVAL_OPTIONS } from './eval.js';
 import { runInfo, INFO_HELP, INFO_OPTIONS } from './info.js';
 import { runPredict, PREDICT_HELP, PREDICT_OPTIONS } from './predict.js';
+import { runModels, MODELS_HELP, MODELS_OPTIONS } from './models.js';
 
 const HELP = `senet: train and run SENet on the CPU with WebAssembly (SIMD + threads)
 
 Usage:
-  senet train [options]   train the reference SENet (default: the seed recipe on CIFAR-10)
+  senet train [options]   train a model (default: the seed SENet and recipe on CIFAR-10)
   senet eval --weights W  test loss, accuracy, per-class accuracy and confusion matrix
   senet predict --weights W image.png ...   top-3 classes of PNG or JPEG images
+  senet models            the models --model can name, with their parameter counts
   senet info              the WebAssembly build, SIMD features and threads of this host
 
 Run 'senet <command> --help' for a command's options.`;
@@ -34,6 +36,7 @@ const COMMANDS: Record<string, Command> = {
   eval: { help: EVAL_HELP, options: EVAL_OPTIONS, run: runEval },
   info: { help: INFO_HELP, options: INFO_OPTIONS, run: runInfo },
   predict: { help: PREDICT_HELP, options: PREDICT_OPTIONS, positionals: true, run: runPredict },
+  models: { help: MODELS_HELP, options: MODELS_OPTIONS, run: runModels },
 };
 
 /**

@@ -10,15 +10,18 @@ import { OPTIMIZERS, SEED_RECIPE, type RunOptions } from '../train/run.js';
 import { createTrainer } from '../worker/client.js';
 import { dataSource } from './data.js';
 import { nonNegativeNumber, oneOf, positiveInt, UsageError } from './usage.js';
+import { chooseModel } from './model.js';
+import { MODEL_NAMES } from '../nn/models/index.js';
 
-export const TRAIN_HELP = `senet train [options]: train the reference SENet
+export const TRAIN_HELP = `senet train [options]: train a model (default: the seed SENet)
 
 Defaults are the seed recipe: CIFAR-10, pixels in [0, 1], batch 128, shuffled, Adam lr 1e-3,
 cross-entropy, 10 epochs, then test accuracy.
 
   --data DIR|FILE|synthetic  CIFAR-10 binary folder or cifar-10-binary.tar.gz; 'synthetic' for the
                              built-in generated set. Default: ./data, downloading the archive if absent
-  --model senet              the model (only the reference SENet so far)
+  --model NAME               default senet (or the model --init/--resume's file records); one of
+                             ${MODEL_NAMES.join(', ')} (senet models lists them)
   --epochs N                 default 10
   --batch-size N             default 128
   --optimizer adam|adamw|sgd default adam (sgd uses momentum 0.9)
@@ -48,7 +51,6 @@ export const TRAIN_OPTIONS = {
 } as const;
 
 function parseRun(v: Record<string, unknown>): RunOptions {
-  oneOf('model', v.model, ['senet'] as const, 'senet');
   const seed = v.seed === undefined ? 0 : Number(v.seed);
   if (!Number.isInteger(seed) || seed < 0) throw new UsageError(`--seed needs an integer >= 0, got '${String(v.seed)}'`);
   return {
@@ -74,24 +76,25 @@ export async function runTrain(v: Record<string, unknown>): Promise<void> {
   if (v.resume && v.init) throw new UsageError('--resume and --init exclude each other');
   if (v.resume && !existsSync(checkpointPath)) throw new UsageError(`--resume: no checkpoint at ${checkpointPath}`);
 
+  const start = v.resume ? { bytes: readFileSync(checkpointPath), source: checkpointPath } : v.init ? { bytes: readFileSync(v.init as string), source: v.init as string } : undefined;
+  const model = chooseModel(v.model, start).name;
   const source = await dataSource(v.data as string | undefined, limit);
-  const trainer = await createTrainer({ ...(threads === undefined ? {} : { threads }), seed: run.seed });
+  const trainer = await createTrainer({ model, ...(threads === undefined ? {} : { threads }), seed: run.seed });
   let stopListening = () => {};
   try {
     for (const warning of trainer.info.warnings) console.error(`senet-wasm: ${warning}`);
     const data = await trainer.loadData(source);
     let resume: Uint8Array | undefined;
     if (v.resume) {
-      resume = readFileSync(checkpointPath);
+      resume = start!.bytes;
       console.error(`resuming from ${checkpointPath}`);
-    } else if (v.init) {
-      const path = v.init as string;
-      await trainer.loadStateDict(readFileSync(path), path);
+    } else if (start) {
+      await trainer.loadStateDict(start.bytes, start.source);
     }
     mkdirSync(out, { recursive: true });
     const log = (entry: object) => appendFileSync(join(out, 'log.jsonl'), JSON.stringify(entry) + '\n');
     console.error(
-      `training SENet (${trainer.info.parameters.toLocaleString('en')} parameters) on ${data.source}: ${data.train} train / ${data.test} test images, ` +
+      `training ${model} (${trainer.info.parameters.toLocaleString('en')} parameters) on ${data.source}: ${data.train} train / ${data.test} test images, ` +
         `${trainer.info.threads} thread(s), senet-${trainer.info.variant}`,
     );
     const tty = process.stderr.isTTY;

@@ -37,18 +37,24 @@ export interface TrainingProgress {
 
 const OPTIMIZER_PREFIX = 'optimizer.';
 
-export function trainingCheckpoint(model: Module, optimizer: Optimizer, progress: TrainingProgress, options: Record<string, unknown>): Uint8Array {
+/** Model and optimizer state with the progress; `metadata` adds entries (the model's, see metadata.ts). */
+export function trainingCheckpoint(
+  model: Module, optimizer: Optimizer, progress: TrainingProgress, options: Record<string, unknown>, metadata: Record<string, string> = {},
+): Uint8Array {
   const state = new Map(model.stateDict());
   for (const [key, value] of optimizer.stateDict()) state.set(OPTIMIZER_PREFIX + key, value);
-  return stateDictToBytes(state, { progress: JSON.stringify(progress), options: JSON.stringify(options), format: 'senet-wasm training checkpoint 1' });
+  return stateDictToBytes(state, {
+    ...metadata, progress: JSON.stringify(progress), options: JSON.stringify(options), format: 'senet-wasm training checkpoint 1',
+  });
 }
 
 /** Restores model and optimizer from a training checkpoint; returns its progress and options. */
 export function restoreTrainingCheckpoint(
-  bytes: Uint8Array, source: string, model: Module, optimizer: Optimizer,
+  bytes: Uint8Array, source: string, model: Module, optimizer: Optimizer, checkMetadata: (metadata: Record<string, string>) => void = () => {},
 ): { progress: TrainingProgress; options: Record<string, unknown> } {
   const { state, metadata } = stateDictFromBytes(bytes, source);
   if (metadata.progress === undefined) throw new Error(`${source}: not a training checkpoint (no progress metadata); use --init for a state dict`);
+  checkMetadata(metadata);
   const modelState = new Map<string, StateValue>();
   const optimizerState = new Map<string, StateValue>();
   for (const [key, value] of state) {

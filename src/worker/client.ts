@@ -4,6 +4,7 @@
  * to it, so the calling thread never blocks, and a running `fit` can be cancelled. The CLI and
  * the demo page both train through it.
  */
+import type { ModelMetadata } from '../train/metadata.js';
 import { Comlink, connect, type Connection } from './connect.js';
 import type {
   DataInfo, DataSource, FitCallbacks, FitRequest, FitSummary, Prediction, TestImages, Trainer, TrainerInfo, TrainerOptions,
@@ -87,13 +88,16 @@ export class TrainerClient {
     return this.remote.predict(images, count);
   }
 
-  /** The model's state dict as safetensors bytes (PyTorch keys). */
+  /** The model's state dict as safetensors bytes (PyTorch keys; the model, classes and normalisation in its metadata). */
   stateDict(): Promise<Uint8Array> {
     return this.remote.stateDict();
   }
 
-  /** Loads a state dict from safetensors bytes (e.g. saved by PyTorch); `source` names it in errors. */
-  loadStateDict(bytes: Uint8Array, source?: string): Promise<void> {
+  /**
+   * Loads a state dict from safetensors bytes (ours, or saved by PyTorch); `source` names it in
+   * errors. Resolves to its metadata (model, classes, normalisation) when it has any.
+   */
+  loadStateDict(bytes: Uint8Array, source?: string): Promise<ModelMetadata | undefined> {
     return this.remote.loadStateDict(bytes, source);
   }
 

@@ -11,7 +11,8 @@ import type { VariantName } from '../engine/variants.js';
 import { DataLoader } from '../data/loader.js';
 import { ImageDataset, loadCifar10, readCifar10Archive, readCifar10Files, type Split } from '../data/cifar10.js';
 import { syntheticImages } from '../data/synthetic.js';
-import { SENet } from '../nn/models/senet.js';
+import { createModel, type Model } from '../nn/models/index.js';
+import { metadataEntries, PIXELS_01, readMetadata, resolveModelName, type ModelMetadata } from '../train/metadata.js';
 import { fit, type BatchReport, type EpochReport, type FitResult } from '../train/fit.js';
 import { evaluate, type Evaluation } from '../train/step.js';
 import { restoreTrainingCheckpoint, stateDictFromBytes, stateDictToBytes, trainingCheckpoint, type TrainingProgress } from '../train/checkpoint.js';
@@ -20,6 +21,8 @@ import { PrefetchingLoader } from './prefetch.js';
 import { Profiler, type ProfileRow } from '../autograd/profile.js';
 
 export interface TrainerOptions {
+  /** The registry name of the model (see MODELS). Default 'senet', the seed model. */
+  model?: string;
   /** Threads the kernels run on. Default: the host's cores. */
   threads?: number;
   /** Force a WebAssembly build instead of choosing by feature detection. */
@@ -31,6 +34,8 @@ export interface TrainerOptions {
 }
 
 export interface TrainerInfo {
+  /** The model's registry name. */
+  model: string;
   variant: VariantName;
   threads: number;
   features: Features;
@@ -117,12 +122,15 @@ export interface TestImages {
 
 export class Trainer {
   private engine: Engine | undefined;
-  private model: SENet | undefined;
+  private model: Model | undefined;
+  private modelName = 'senet';
+  /** The class names: the data's, else those a loaded state dict recorded. */
+  private classes: string[] | undefined;
   private data: { train: ImageDataset; test: ImageDataset; limit: number | undefined } | undefined;
   private busy: { name: string; done: Promise<unknown> } | undefined;
   private cancelRequested = false;
 
-  /** Starts the engine and builds the reference SENet with PyTorch's default initialisation. */
+  /** Starts the engine and builds the model (default: the seed SENet) with PyTorch's default initialisation. */
   async init(options: TrainerOptions = {}): Promise<TrainerInfo> {
     if (this.engine) throw new Error('Trainer.init: already initialised');
     const warnings: string[] = [];
@@ -132,10 +140,17 @@ export class Trainer {
       ...(options.threadStackSize === undefined ? {} : { threadStackSize: options.threadStackSize }),
       warn: (message) => warnings.push(message),
     };
-    this.engine = await Engine.create(engineOptions);
-    this.model = SENet.create(this.engine, { numClasses: options.numClasses ?? 10, seed: options.seed ?? 0 });
+    this.modelName = options.model ?? 'senet';
+    const engine = await Engine.create(engineOptions);
+    try {
+      this.model = createModel(engine, this.modelName, { numClasses: options.numClasses ?? 10, seed: options.seed ?? 0 });
+    } catch (error) {
+      await engine.close();
+      throw error;
+    }
+    this.engine = engine;
     return {
-      variant: this.engine.variant.name, threads: this.engine.threads, features: this.engine.features,
+      model: this.modelName, variant: engine.variant.name, threads: engine.threads, features: engine.features,
       parameters: this.model.parameters.count, warnings,
     };
   }
@@ -151,6 +166,7 @@ export class Trainer {
       const limit = source.limit;
       const cut = (set: ImageDataset) => (limit === undefined ? set : set.subset(limit));
       this.data = { train: cut(train), test: cut(test), limit };
+      this.classes = [...train.classes];
       return { source: name, train: this.data.train.length, test: this.data.test.length, classes: [...train.classes] };
     });
   }
@@ -169,7 +185,7 @@ export class Trainer {
       const checkpointOptions = { ...run, limit: data.limit };
       let start: TrainingProgress | undefined;
       if (request.resume) {
-        const restored = restoreTrainingCheckpoint(request.resume, 'the checkpoint', model, optimizer);
+        const restored = restoreTrainingCheckpoint(request.resume, 'the checkpoint', model, optimizer, (metadata) => this.checkModel(metadata, 'the checkpoint'));
         checkResumable(restored.options as Partial<RunOptions>, run, 'the checkpoint');
         if (restored.options.limit !== data.limit) {
           throw new Error(`the checkpoint was made with limit ${String(restored.options.limit)}; this data has limit ${String(data.limit)}`);
@@ -177,7 +193,7 @@ export class Trainer {
         start = restored.progress;
       }
       const checkpoint = (progress: TrainingProgress) =>
-        request.checkpoints ? { checkpoint: trainingCheckpoint(model, optimizer, progress, checkpointOptions) } : {};
+        request.checkpoints ? { checkpoint: trainingCheckpoint(model, optimizer, progress, checkpointOptions, metadataEntries(this.metadata())) } : {};
       const trainLoader = new DataLoader(data.train, { batchSize: run.batchSize, shuffle: run.shuffle, seed: run.seed, augment: run.augment });
       const loader = request.prefetch === false ? trainLoader : await PrefetchingLoader.start(trainLoader);
       this.cancelRequested = false;
@@ -247,31 +263,52 @@ export class Trainer {
       }
       const wasTraining = model.training;
       model.eval();
-      const input = engine.tensor([count, 3, 32, 32], Float32Array.from(images, (v) => v / 255));
       try {
-        const output = model.forward(input);
-        const logits = output.toArray();
-        output.owner.free();
+        const logits = engine.noGrad(() =>
+          engine.scope(() => model.call(engine.tensor([count, 3, 32, 32], Float32Array.from(images, (v) => v / 255))).toArray()),
+        );
         const classes = logits.length / count;
         const probabilities = Array.from({ length: count }, (_, i) => softmax(logits.subarray(i * classes, (i + 1) * classes)));
         return { probabilities, predicted: probabilities.map((p) => p.indexOf(Math.max(...p))) };
       } finally {
-        input.free();
         model.train(wasTraining);
       }
     });
   }
 
-  /** The model's state dict as safetensors bytes (PyTorch keys; loads with safetensors.torch). */
+  /**
+   * The model's state dict as safetensors bytes: PyTorch's keys (loads with safetensors.torch),
+   * and in its metadata the model's name and options, the class names and the input normalisation.
+   */
   stateDict(): Uint8Array {
-    return stateDictToBytes(this.ready().model.stateDict());
+    return stateDictToBytes(this.ready().model.stateDict(), metadataEntries(this.metadata()));
   }
 
-  /** Loads a state dict (safetensors bytes, e.g. saved from PyTorch); `source` names it in errors. */
-  async loadStateDict(bytes: Uint8Array, source = 'the state dict'): Promise<void> {
+  /**
+   * Loads a state dict (safetensors bytes, from senet-wasm or saved from PyTorch); `source`
+   * names it in errors. One that records another model than this trainer's is refused, naming
+   * both. Resolves to the file's metadata, if it has any.
+   */
+  async loadStateDict(bytes: Uint8Array, source = 'the state dict'): Promise<ModelMetadata | undefined> {
     return this.exclusive('loadStateDict', async () => {
-      this.ready().model.loadStateDict(stateDictFromBytes(bytes, source).state);
+      const { state, metadata } = stateDictFromBytes(bytes, source);
+      const recorded = this.checkModel(metadata, source);
+      this.ready().model.loadStateDict(state);
+      if (recorded?.classes && !this.data) this.classes = recorded.classes;
+      return recorded;
     });
+  }
+
+  /** The file's metadata, after checking that it names this trainer's model (or none). */
+  private checkModel(metadata: Record<string, string>, source: string): ModelMetadata | undefined {
+    const recorded = readMetadata(metadata, source);
+    resolveModelName(this.modelName, recorded?.model, source);
+    return recorded;
+  }
+
+  private metadata(): ModelMetadata {
+    const model = this.ready().model;
+    return { model: this.modelName, modelOptions: { numClasses: model.numClasses }, classes: this.classes, normalization: PIXELS_01 };
   }
 
   /** Cancels a running fit and waits for it, then stops the engine's threads; the trainer cannot be used afterwards. */
@@ -284,7 +321,7 @@ export class Trainer {
     await engine?.close();
   }
 
-  private ready(): { engine: Engine; model: SENet } {
+  private ready(): { engine: Engine; model: Model } {
     if (!this.engine || !this.model) throw new Error('the trainer is not initialised (call init first) or was closed');
     return { engine: this.engine, model: this.model };
   }

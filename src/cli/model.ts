@@ -1,0 +1,27 @@
+/** Which model a command builds: `--model`, else the one its weights file records, else the seed `senet`. */
+import { modelEntry } from '../nn/models/index.js';
+import { stateDictFromBytes } from '../train/checkpoint.js';
+import { readMetadata, resolveModelName, type ModelMetadata } from '../train/metadata.js';
+import { UsageError } from './usage.js';
+
+export interface ChosenModel {
+  name: string;
+  /** What the weights file records, if it has metadata. */
+  recorded: ModelMetadata | undefined;
+}
+
+export function chooseModel(flag: unknown, weights?: { bytes: Uint8Array; source: string }): ChosenModel {
+  if (flag !== undefined) {
+    try {
+      modelEntry(String(flag));
+    } catch (error) {
+      throw new UsageError(`--model: ${(error as Error).message}`);
+    }
+  }
+  const recorded = weights ? readMetadata(stateDictFromBytes(weights.bytes, weights.source).metadata, weights.source) : undefined;
+  try {
+    return { name: resolveModelName(flag as string | undefined, recorded?.model, weights?.source ?? ''), recorded };
+  } catch (error) {
+    throw new UsageError((error as Error).message);
+  }
+}
