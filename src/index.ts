@@ -37,6 +37,7 @@ export {
   stateDictToBytes, stateDictFromBytes, trainingCheckpoint, restoreTrainingCheckpoint, type TrainingProgress,
 } from './train/checkpoint.js';
 export { parseSafetensors, serializeSafetensors } from './train/safetensors.js';
+export { stateDictMetadata, PIXELS_01, type ModelMetadata, type Normalization } from './train/metadata.js';
 
 export { createTrainer, TrainerClient } from './worker/client.js';
 export {

@@ -302,6 +302,41 @@ describe('apps built with Vite', () => {
       await context.close();
     }, 300_000);
 
+    it('the demo trains a model picked by name, and a page given its weights switches to that model', async () => {
+      const context = await browser.newContext({ acceptDownloads: true });
+      const page = await context.newPage();
+      const errors: string[] = [];
+      page.on('pageerror', (e) => errors.push(e.message));
+      await page.goto(demo.url);
+      await waitForState(page, ['ready'], 60_000);
+      expect(await page.locator('select[name=model] option').count()).toBe(9);
+      await page.selectOption('select[name=model]', 'se_resnet20');
+      await fillForm(page, { train: 64, test: 32, epochs: 1, batchSize: 32 });
+      await page.click('#train');
+      await waitForState(page, ['done'], 120_000);
+      expect(await page.textContent('[data-field=model]')).toBe('se_resnet20');
+      expect(await page.textContent('[data-field=parameters]')).toBe('274,490');
+      const [download] = await Promise.all([page.waitForEvent('download'), page.click('#download')]);
+      expect(download.suggestedFilename()).toBe('se_resnet20-synthetic-1-epochs.safetensors');
+      const bytes = readFileSync(await download.path());
+      const header = JSON.parse(bytes.subarray(8, 8 + Number(bytes.readBigUInt64LE(0))).toString('utf8')) as Record<string, Record<string, string>>;
+      expect(header.__metadata__!.model).toBe('se_resnet20');
+      expect(header).toHaveProperty(['layer1.0.se.fc1.weight']);
+      const loss = await attribute(page, '#summary', 'data-loss');
+
+      const fresh = await context.newPage();
+      fresh.on('pageerror', (e) => errors.push(e.message));
+      await fresh.goto(demo.url);
+      await waitForState(fresh, ['ready'], 60_000);
+      await fillForm(fresh, { train: 64, test: 32, epochs: 1, batchSize: 32 });
+      await fresh.setInputFiles('#weights', { name: download.suggestedFilename(), mimeType: 'application/octet-stream', buffer: bytes });
+      await waitForState(fresh, ['done'], 120_000);
+      expect(await fresh.inputValue('select[name=model]')).toBe('se_resnet20');
+      expect(await attribute(fresh, '#summary', 'data-loss')).toBeCloseTo(loss, 5);
+      expect(errors).toEqual([]);
+      await context.close();
+    }, 300_000);
+
     /** Opens the demo, puts `files` in the file input of data source `source`, and trains one epoch at batch 8. */
     async function trainOnPicked(source: 'files' | 'archive', files: Parameters<Page['setInputFiles']>[1]) {
       const page = await browser.newPage();

@@ -11,6 +11,7 @@ export function renderEngineInfo(list: HTMLElement, notice: HTMLElement, info: T
     sharedMemory: yesNo(info.features.sharedMemory),
     isolated: yesNo(globalThis.crossOriginIsolated === true),
     threads: `${info.threads} thread${info.threads === 1 ? '' : 's'} (${info.features.cores} cores)`,
+    model: info.model,
     parameters: info.parameters.toLocaleString('en'),
   };
   for (const [name, text] of Object.entries(fields)) {

@@ -1,16 +1,18 @@
 /**
- * The demo page: trains the reference SENet through `createTrainer`, whose engine, model and
+ * The demo page: trains a model of the registry (the seed SENet by default) through `createTrainer`, whose engine, model and
  * data live in a Web Worker (and its thread pool in more workers). This thread only reads the
  * form, draws progress and shows results, so the page stays responsive while training runs.
  *
  * `?threads=N` asks for N kernel threads (default: one per core).
  */
-import { createTrainer, formatDuration, type DataInfo, type EpochUpdate, type Evaluation, type TrainerClient } from 'senet-wasm';
+import {
+  createTrainer, formatDuration, stateDictMetadata, type DataInfo, type EpochUpdate, type Evaluation, type TrainerClient,
+} from 'senet-wasm';
 import { TrainingCharts } from './charts';
 import { renderConfusion } from './confusion';
 import { renderEngineInfo } from './engine-info';
 import { renderGallery } from './gallery';
-import { fillMenus, readDataSource, readSetup, type Setup } from './setup';
+import { fillMenus, modelMenu, readDataSource, readSetup, type Setup } from './setup';
 
 /** Test images evaluated after a cancelled run or after loading weights (the full set can take a while). */
 const EVALUATION_LIMIT = 2000;
@@ -83,7 +85,30 @@ async function loadData(choice: { source: Setup['source']; dataKey: string }): P
   return info;
 }
 
+/** The `?threads=N` the page was opened with, for every trainer it starts. */
+function threadOption(): { threads?: number } {
+  const threads = new URLSearchParams(location.search).get('threads');
+  return threads === null ? {} : { threads: Number(threads) };
+}
+
+/** Makes `name` the model: a fresh trainer (new weights, no data loaded) when it differs from the current one. */
+async function useModel(name: string): Promise<void> {
+  modelMenu(ui.form).value = name;
+  if (trainer?.info.model === name) return;
+  setState('starting');
+  say(`Building ${name}...`);
+  const previous = trainer;
+  trainer = undefined;
+  data = undefined;
+  haveWeights = false;
+  epochsTrained = 0;
+  await previous?.close();
+  trainer = await createTrainer({ model: name, ...threadOption() });
+  renderEngineInfo(ui.features, ui.notice, trainer.info);
+}
+
 async function train(): Promise<void> {
+  await useModel(modelMenu(ui.form).value);
   const setup = readSetup(ui.form);
   const info = await loadData(setup);
   const { epochs, batchSize } = setup.request;
@@ -157,8 +182,8 @@ async function downloadWeights(): Promise<void> {
   const url = URL.createObjectURL(new Blob([new Uint8Array(bytes)], { type: 'application/octet-stream' }));
   const link = document.createElement('a');
   link.href = url;
-  const source = data?.info.source.replace(/[^\w.-]+/g, '-') ?? 'senet';
-  link.download = `senet-${source}-${epochsTrained}-epochs.safetensors`;
+  const source = data?.info.source.replace(/[^\w.-]+/g, '-') ?? 'data';
+  link.download = `${ready().info.model}-${source}-${epochsTrained}-epochs.safetensors`;
   link.click();
   setTimeout(() => URL.revokeObjectURL(url), 60_000);
 }
@@ -166,7 +191,10 @@ async function downloadWeights(): Promise<void> {
 async function loadWeights(file: File): Promise<void> {
   setState('loading');
   say(`Loading ${file.name}...`);
-  await ready().loadStateDict(new Uint8Array(await file.arrayBuffer()), file.name);
+  const bytes = new Uint8Array(await file.arrayBuffer());
+  // A file that records its model (ours do) switches the page to it; a PyTorch one is for the chosen model.
+  await useModel(stateDictMetadata(bytes, file.name)?.model ?? modelMenu(ui.form).value);
+  await ready().loadStateDict(bytes, file.name);
   haveWeights = true;
   await loadData(readDataSource(ui.form));
   setState('evaluating');
@@ -191,9 +219,7 @@ async function act(action: () => Promise<void>): Promise<void> {
 async function start(): Promise<void> {
   fillMenus(ui.form);
   setState('starting');
-  const threads = new URLSearchParams(location.search).get('threads');
-  trainer = await createTrainer(threads === null ? {} : { threads: Number(threads) });
-  renderEngineInfo(ui.features, ui.notice, trainer.info);
+  await useModel(modelMenu(ui.form).value);
   say('Ready: choose the data and press Train.');
   setState('ready');
 }

@@ -1,5 +1,5 @@
 /** Reads the page's form: where the data comes from and how to train. */
-import { AUGMENTS, OPTIMIZERS, type Augment, type DataSource, type FitRequest, type OptimizerName } from 'senet-wasm';
+import { AUGMENTS, MODELS, OPTIMIZERS, type Augment, type DataSource, type FitRequest, type OptimizerName } from 'senet-wasm';
 
 export interface Setup {
   source: DataSource;
@@ -8,12 +8,19 @@ export interface Setup {
   request: FitRequest & { epochs: number; batchSize: number };
 }
 
-/** Fills the optimizer and augmentation menus from the package's lists. */
+/** Fills the model, optimizer and augmentation menus from the package's lists. */
 export function fillMenus(form: HTMLFormElement): void {
-  const fill = (select: HTMLSelectElement, values: readonly string[]) =>
-    select.replaceChildren(...values.map((value) => new Option(value, value)));
+  const fill = (select: HTMLSelectElement, values: readonly string[], label = (value: string) => value) =>
+    select.replaceChildren(...values.map((value) => new Option(label(value), value)));
+  const parameters = new Map(MODELS.map((m) => [m.name, m.parameters]));
+  fill(modelMenu(form), MODELS.map((m) => m.name), (name) => `${name} (${parameters.get(name)!.toLocaleString('en')} parameters)`);
   fill(form.elements.namedItem('optimizer') as HTMLSelectElement, OPTIMIZERS);
   fill(form.elements.namedItem('augment') as HTMLSelectElement, AUGMENTS);
+}
+
+/** The model menu (a registry name). */
+export function modelMenu(form: HTMLFormElement): HTMLSelectElement {
+  return form.elements.namedItem('model') as HTMLSelectElement;
 }
 
 function input(form: HTMLFormElement, name: string): HTMLInputElement {

@@ -5,6 +5,7 @@
  * without them (as PyTorch writes it) is the seed `senet` unless the user names the model.
  */
 import type { ModelOptions } from '../nn/models/index.js';
+import { parseSafetensors } from './safetensors.js';
 
 export interface ModelMetadata {
   model: string;
@@ -61,4 +62,9 @@ export function resolveModelName(asked: string | undefined, fromFile: string | u
     throw new Error(`${source} holds a ${fromFile} state dict, not ${asked} (drop --model, or pass --model ${fromFile})`);
   }
   return asked ?? fromFile ?? 'senet';
+}
+
+/** The model metadata recorded in safetensors bytes (e.g. a weights file a page was given), if any. */
+export function stateDictMetadata(bytes: Uint8Array, source: string): ModelMetadata | undefined {
+  return readMetadata(parseSafetensors(bytes, source).metadata, source);
 }
