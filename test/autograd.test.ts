@@ -6,7 +6,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   AdaptiveAvgPool2d, Add, BatchNorm2d, Conv2d, createModel, Engine, Flatten, GELU, Identity, Linear, MaxPool2d, Module, ReLU,
-  Residual, SEBasicBlock, SEBlock, SGD, Adam, Sequential, Sigmoid, buildContext, type Tensor,
+  Residual, SEBasicBlock, SEBlock, SGD, Adam, Sequential, Sigmoid, buildContext, type ParameterRange, type Tensor,
 } from '../src/index.js';
 import { gradcheck } from '../src/autograd/gradcheck.js';
 import { crossEntropy } from '../src/autograd/functional.js';
@@ -161,6 +161,24 @@ describe('gradients add, as in PyTorch', () => {
       const [, p0] = before[k]!;
       p.value.toArray().forEach((v, i) => expect(v).toBeCloseTo(p0[i]! - (lr * grads[k]![i]!) / (Math.abs(grads[k]![i]!) + 1e-8), 5));
     });
+    optimizer.free();
+    model.free();
+  });
+});
+
+describe('run options', () => {
+  it('--no-decay-norm-bias puts every 1-D parameter in a group without weight decay', async () => {
+    const { makeOptimizer, SEED_RECIPE } = await import('../src/train/run.js');
+    const model = createModel(engine, 'se_resnet20');
+    const optimizer = makeOptimizer(model.parameters, { ...SEED_RECIPE, optimizer: 'sgd', weightDecay: 5e-4, nesterov: true, noDecayNormBias: true });
+    const [noDecay, rest] = optimizer.groups as [ParameterRange, ParameterRange];
+    expect(optimizer.groups).toHaveLength(2);
+    expect(noDecay.weightDecay).toBe(0);
+    expect(rest.weightDecay).toBeUndefined();
+    const names = new Map(model.namedParameters().map(([n, p]) => [p, n]));
+    expect(noDecay.parameters.map((p) => names.get(p)).every((n) => /\.(bn\d|downsample\.1|bias)|^bn1|fc\.bias/.test(n!))).toBe(true);
+    expect(rest.parameters.every((p) => p.shape.length > 1)).toBe(true);
+    expect(noDecay.size + rest.size).toBe(model.parameters.count);
     optimizer.free();
     model.free();
   });

@@ -24,9 +24,12 @@ cross-entropy, 10 epochs, then test accuracy.
                              ${MODEL_NAMES.join(', ')} (senet models lists them)
   --epochs N                 default 10
   --batch-size N             default 128
-  --optimizer adam|adamw|sgd default adam (sgd uses momentum 0.9)
+  --optimizer adam|adamw|sgd default adam
   --lr X                     default 1e-3
+  --momentum X               sgd's momentum, default 0.9
+  --nesterov                 sgd with Nesterov momentum
   --weight-decay X           default 0 (adamw: 0.01)
+  --no-decay-norm-bias       no weight decay on BatchNorm weights and biases or on any bias
   --schedule constant|step|cosine|one-cycle   default constant
   --augment none|crop-flip   default none
   --threads N                default: one per core
@@ -48,15 +51,21 @@ export const TRAIN_OPTIONS = {
   augment: { type: 'string' }, threads: { type: 'string' }, seed: { type: 'string' }, out: { type: 'string' },
   resume: { type: 'boolean' }, init: { type: 'string' }, steps: { type: 'string' }, 'no-shuffle': { type: 'boolean' },
   limit: { type: 'string' }, save: { type: 'string' }, profile: { type: 'boolean' },
+  momentum: { type: 'string' }, nesterov: { type: 'boolean' }, 'no-decay-norm-bias': { type: 'boolean' },
 } as const;
 
 function parseRun(v: Record<string, unknown>): RunOptions {
   const seed = v.seed === undefined ? 0 : Number(v.seed);
   if (!Number.isInteger(seed) || seed < 0) throw new UsageError(`--seed needs an integer >= 0, got '${String(v.seed)}'`);
+  const optimizer = oneOf('optimizer', v.optimizer, OPTIMIZERS, SEED_RECIPE.optimizer);
+  if ((v.momentum !== undefined || v.nesterov) && optimizer !== 'sgd') throw new UsageError('--momentum and --nesterov are for --optimizer sgd');
   return {
     epochs: positiveInt('epochs', v.epochs, SEED_RECIPE.epochs),
     batchSize: positiveInt('batch-size', v['batch-size'], SEED_RECIPE.batchSize),
-    optimizer: oneOf('optimizer', v.optimizer, OPTIMIZERS, SEED_RECIPE.optimizer),
+    optimizer,
+    ...(v.momentum === undefined ? {} : { momentum: nonNegativeNumber('momentum', v.momentum, 0.9) }),
+    ...(v.nesterov ? { nesterov: true } : {}),
+    ...(v['no-decay-norm-bias'] ? { noDecayNormBias: true } : {}),
     lr: nonNegativeNumber('lr', v.lr, SEED_RECIPE.lr),
     ...(v['weight-decay'] === undefined ? {} : { weightDecay: nonNegativeNumber('weight-decay', v['weight-decay'], 0) }),
     schedule: oneOf('schedule', v.schedule, SCHEDULES, SEED_RECIPE.schedule),

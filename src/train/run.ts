@@ -3,7 +3,7 @@
  * that a checkpoint may be resumed with them. Shared by the trainer (and so the CLI and the demo).
  */
 import type { Augment } from '../data/loader.js';
-import type { ParameterBuffer } from '../nn/parameters.js';
+import type { ParameterBuffer, ParameterGroupSpec } from '../nn/parameters.js';
 import { Adam, AdamW, SGD, type Optimizer } from '../optim/optimizers.js';
 import type { ScheduleName } from '../optim/schedules.js';
 
@@ -17,6 +17,12 @@ export interface RunOptions {
   lr: number;
   /** Undefined: the optimizer's default (0; AdamW 0.01). */
   weightDecay?: number;
+  /** No weight decay on one-dimensional parameters (BatchNorm weights and biases, every bias), as timm does. */
+  noDecayNormBias?: boolean;
+  /** SGD's momentum. Default 0.9. */
+  momentum?: number;
+  /** SGD with Nesterov momentum. */
+  nesterov?: boolean;
   schedule: ScheduleName;
   augment: Augment;
   /** Seeds the shuffling and augmentation (the model's initialisation has its own seed). */
@@ -31,18 +37,21 @@ export const SEED_RECIPE: RunOptions = {
 
 export function makeOptimizer(parameters: ParameterBuffer, run: RunOptions): Optimizer {
   const { lr, weightDecay } = run;
+  const groups: ParameterGroupSpec[] = run.noDecayNormBias ? [{ params: (_name, p) => p.shape.length <= 1, weightDecay: 0 }] : [];
   switch (run.optimizer) {
     case 'adam':
-      return new Adam(parameters, { lr, weightDecay: weightDecay ?? 0 });
+      return new Adam(parameters, { lr, weightDecay: weightDecay ?? 0, groups });
     case 'adamw':
-      return new AdamW(parameters, { lr, ...(weightDecay === undefined ? {} : { weightDecay }) });
+      return new AdamW(parameters, { lr, ...(weightDecay === undefined ? {} : { weightDecay }), groups });
     case 'sgd':
-      return new SGD(parameters, { lr, momentum: 0.9, weightDecay: weightDecay ?? 0 });
+      return new SGD(parameters, { lr, momentum: run.momentum ?? 0.9, nesterov: run.nesterov ?? false, weightDecay: weightDecay ?? 0, groups });
   }
 }
 
 /** The options a resumed run must share with the checkpoint it resumes (epochs may grow). */
-const SAME_ON_RESUME = ['batchSize', 'optimizer', 'lr', 'weightDecay', 'schedule', 'augment', 'seed', 'shuffle'] as const;
+const SAME_ON_RESUME = [
+  'batchSize', 'optimizer', 'lr', 'weightDecay', 'noDecayNormBias', 'momentum', 'nesterov', 'schedule', 'augment', 'seed', 'shuffle',
+] as const;
 
 /** Throws, naming the option and both values, unless `saved` (a checkpoint's) can continue as `run`. */
 export function checkResumable(saved: Partial<RunOptions>, run: RunOptions, source: string): void {

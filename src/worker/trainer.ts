@@ -349,7 +349,10 @@ function runOptions(request: FitRequest): RunOptions {
   for (const key of Object.keys(SEED_RECIPE) as (keyof RunOptions)[]) {
     if (request[key] !== undefined) Object.assign(run, { [key]: request[key] });
   }
-  if (request.weightDecay !== undefined) run.weightDecay = request.weightDecay;
+  // The options without a seed-recipe default.
+  for (const key of ['weightDecay', 'noDecayNormBias', 'momentum', 'nesterov'] as const) {
+    if (request[key] !== undefined) Object.assign(run, { [key]: request[key] });
+  }
   return run;
 }
 
