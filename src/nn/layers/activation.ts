@@ -1,14 +1,9 @@
-import type { Engine } from '../../engine/engine.js';
 import type { Tensor } from '../../engine/tensor.js';
 import { gelu, relu, sigmoid } from '../../autograd/functional.js';
 import { Module } from '../module.js';
 
 /** nn.ReLU (out of place: the input stays intact for whatever else uses it). */
 export class ReLU extends Module {
-  constructor(engine: Engine) {
-    super(engine);
-  }
-
   forward(input: Tensor): Tensor {
     return relu(this.engine, input);
   }
@@ -16,10 +11,6 @@ export class ReLU extends Module {
 
 /** nn.Sigmoid. */
 export class Sigmoid extends Module {
-  constructor(engine: Engine) {
-    super(engine);
-  }
-
   forward(input: Tensor): Tensor {
     return sigmoid(this.engine, input);
   }
@@ -27,10 +18,6 @@ export class Sigmoid extends Module {
 
 /** nn.GELU() (the exact erf form, PyTorch's default `approximate='none'`). */
 export class GELU extends Module {
-  constructor(engine: Engine) {
-    super(engine);
-  }
-
   forward(input: Tensor): Tensor {
     return gelu(this.engine, input);
   }
@@ -42,10 +29,6 @@ export class GELU extends Module {
  * preceding BatchNorm2d).
  */
 export class Identity extends Module {
-  constructor(engine: Engine) {
-    super(engine);
-  }
-
   forward(input: Tensor): Tensor {
     return input;
   }

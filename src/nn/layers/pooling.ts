@@ -20,10 +20,6 @@ export class MaxPool2d extends Module {
 
 /** nn.AdaptiveAvgPool2d(1): the mean of each plane. */
 export class AdaptiveAvgPool2d extends Module {
-  constructor(engine: Engine) {
-    super(engine);
-  }
-
   forward(input: Tensor): Tensor {
     return adaptiveAvgPool2d(this.engine, input);
   }
@@ -31,10 +27,6 @@ export class AdaptiveAvgPool2d extends Module {
 
 /** torch.flatten(x, 1): `[N, ...]` -> `[N, rest]`, a view in both directions (no copy). */
 export class Flatten extends Module {
-  constructor(engine: Engine) {
-    super(engine);
-  }
-
   forward(input: Tensor): Tensor {
     return flatten(this.engine, input);
   }
