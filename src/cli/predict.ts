@@ -22,6 +22,7 @@ export async function runPredict(v: Record<string, unknown>, files: string[]): P
   const weights = readFileSync(v.weights);
   const trainer = await createTrainer({ numClasses: CIFAR10_CLASSES.length, ...(threads === undefined ? {} : { threads }) });
   try {
+    for (const warning of trainer.info.warnings) console.error(`senet-wasm: ${warning}`);
     await trainer.loadStateDict(weights, v.weights);
     const { probabilities } = await trainer.predict(pixels, files.length);
     files.forEach((file, i) => {

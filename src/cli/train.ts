@@ -9,6 +9,7 @@ import { formatProfile } from '../nn/profile.js';
 import { OPTIMIZERS, SEED_RECIPE, type RunOptions } from '../train/run.js';
 import { createTrainer } from '../worker/client.js';
 import { dataSource } from './data.js';
+import { withBatchSizeAdvice } from './memory.js';
 import { nonNegativeNumber, oneOf, positiveInt, UsageError } from './usage.js';
 
 export const TRAIN_HELP = `senet train [options]: train the reference SENet
@@ -129,6 +130,8 @@ export async function runTrain(v: Record<string, unknown>): Promise<void> {
         if (checkpoint) writeFileAtomic(checkpointPath, checkpoint);
         console.error(`stopped after ${progress.step} steps; checkpoint in ${checkpointPath}`);
       },
+    }).catch((error: unknown) => {
+      throw withBatchSizeAdvice(error, run.batchSize);
     });
     log({ type: 'end', reason: result.reason, progress: result.progress });
     if (interrupted) process.exitCode = 130;
