@@ -4,7 +4,8 @@
  * to it, so the calling thread never blocks, and a running `fit` can be cancelled. The CLI and
  * the demo page both train through it.
  */
-import { Comlink, connect, type Connection } from './connect.js';
+import * as Comlink from 'comlink/dist/esm/comlink.mjs';
+import { connect, type Connection } from './connect.js';
 import type {
   DataInfo, DataSource, FitCallbacks, FitRequest, FitSummary, Prediction, TestImages, Trainer, TrainerInfo, TrainerOptions,
 } from './trainer.js';
