@@ -314,7 +314,7 @@ console.log(markdownTable(['environment', 'build', 'threads', 'images/s', 'brows
 console.log(`\nepoch 1 (warm-up, not counted): Node ${node.epochs[0]!.imagesPerSecond.toFixed(1)}, Chromium ${browser.epochs[0]!.imagesPerSecond.toFixed(1)} images/s; ` +
   `whole run: Node ${node.wallSeconds.toFixed(0)} s, Chromium ${browser.wallSeconds.toFixed(0)} s (page load, data, evaluation included)`);
 if (node.variant !== browser.variant) {
-  console.log(`\nwarning: the builds differ (Node ${node.variant}, Chromium ${browser.variant}): run Node with --experimental-wasm-relaxed-simd (npm run bench:browser does)`);
+  console.log(`\nwarning: the builds differ (Node ${node.variant}, Chromium ${browser.variant}): on Node 20, run Node with --experimental-wasm-relaxed-simd (npm run bench:browser does)`);
 }
 
 const json = JSON.stringify({

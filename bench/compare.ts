@@ -35,6 +35,7 @@ import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import { chromiumMissing } from '../test/chromium.js';
 import { machineInfo, markdownTable } from './machine.js';
+import { RELAXED_SIMD_FLAG, wasmV8Flags } from '../scripts/v8-flags.mjs';
 import { MARKER, type ChildResult, type Rate, type Task, type Timing } from './compare/protocol.js';
 
 const QUICK = process.argv.includes('--quick');
@@ -133,8 +134,8 @@ function command(run: Run): [string, string[]] {
   }
   switch (run.framework) {
     case 'senet-wasm':
-      // Node 20 compiles the relaxed-SIMD build only with this flag (later versions by default).
-      return [process.execPath, ['--experimental-wasm-relaxed-simd', '--import', 'tsx', 'bench/compare/senet-wasm.ts', ...args]];
+      // Node 20 compiles the relaxed-SIMD build only behind a V8 flag (later versions by default).
+      return [process.execPath, [...wasmV8Flags(), '--import', 'tsx', 'bench/compare/senet-wasm.ts', ...args]];
     case 'tfjs':
       return [process.execPath, ['--import', 'tsx', 'bench/compare/tfjs.ts', ...args]];
     case 'pytorch':
@@ -316,7 +317,7 @@ const notes: string[] = [
       'libblas.so.3 (the Netlib reference BLAS unless OpenBLAS or BLIS is installed): that is what its batch-1 figure measures.'
     : `PyTorch: ${torchProblem ?? 'no result'}.`,
   'senet-wasm: Engine.create({ threads, variant }), trainStep() of src/train/step.ts; on Node 20 the relaxed-threads build ' +
-    'runs with --experimental-wasm-relaxed-simd.',
+    `runs with ${RELAXED_SIMD_FLAG}.`,
 ];
 if (tfCpu) {
   const rate = tfCpu.train?.imagesPerSecond;

@@ -1,7 +1,7 @@
 /** senet-wasm: the public API. */
 export { Engine, type EngineOptions } from './engine/engine.js';
 export { Tensor, type DType } from './engine/tensor.js';
-export { OpError } from './engine/errors.js';
+export { OpError, WasmMemoryError, WASM32_MEMORY_BYTES, type MemoryErrorContext } from './engine/errors.js';
 export { matmul, type MatmulOptions } from './engine/ops/gemm.js';
 export type { Features } from './engine/features.js';
 export type { VariantName } from './engine/variants.js';

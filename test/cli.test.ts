@@ -1,11 +1,12 @@
 /**
  * The senet command, run as a user runs it (node dist/cli/main.js; npm test builds dist first):
  * help, exit codes, training on the synthetic set with --save, evaluation with --output, and
- * clear errors for bad flags, data and weights.
+ * clear errors for bad flags, data, weights, a batch too large for WebAssembly memory, more
+ * threads than cores and a reader that closes the pipe early.
  */
 import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import jpeg from 'jpeg-js';
@@ -57,6 +58,42 @@ describe('senet CLI', () => {
     const truncated = senet(['train', '--data', dir, '--steps', '1']);
     expect(truncated.code).toBe(1);
     expect(truncated.stderr).toContain('is not a multiple of 3073');
+  });
+
+  it('exits quietly, as SIGPIPE would end it, when the reader of its output closes the pipe (senet info | head -1)', async () => {
+    const child = spawn(process.execPath, [CLI, 'info', '--threads', '1'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    child.stdout.destroy(); // the reader goes away before the command writes a line
+    let stderr = '';
+    child.stderr.on('data', (chunk: Buffer) => void (stderr += chunk.toString()));
+    const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
+    expect(stderr).toBe('');
+    expect(code).toBe(141);
+  });
+
+  it('warns once when --threads exceeds the cores of the host', () => {
+    const cores = availableParallelism();
+    const warning = `senet-wasm: ${cores + 1} threads on ${cores} core`;
+    const info = senet(['info', '--threads', String(cores + 1)]);
+    expect(info.code, info.stderr).toBe(0);
+    expect(info.stdout).toContain(`threads:       ${cores + 1} (cores: ${cores})`);
+    expect(info.stderr.split(warning)).toHaveLength(2);
+    const dir = mkdtempSync(join(tmpdir(), 'senet-'));
+    const train = senet(['train', '--data', 'synthetic', '--limit', '16', '--batch-size', '16', '--steps', '1', '--threads', String(cores + 1), '--out', 'run'], dir);
+    expect(train.code, train.stderr).toBe(0);
+    expect(train.stderr.split(warning)).toHaveLength(2);
+    expect(senet(['info', '--threads', String(cores)]).stderr).not.toContain('threads beyond the cores');
+  });
+
+  it('says that a batch too large for the 4 GiB of WebAssembly memory does not fit, and which --batch-size to try', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'senet-'));
+    // Batch 8192: the first convolution's output alone, [8192, 64, 32, 32], is 2 GiB.
+    const r = senet(['train', '--data', 'synthetic', '--limit', '8192', '--batch-size', '8192', '--steps', '1', '--threads', '1', '--out', 'run'], dir);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain('senet: tensor: out of WebAssembly memory: a [8192, 64, 32, 32] tensor needs 2 GiB');
+    expect(r.stderr).toContain('(4 GiB in all, whatever the RAM of the host)');
+    expect(r.stderr).toContain('--batch-size 8192 does not fit with this model: try --batch-size 4096, and halve again until it fits');
+    expect(r.stderr).not.toContain('alloc_f32');
+    expect(r.stderr).not.toMatch(/^\s+at /m); // no stack trace
   });
 
   it('profiles training steps: every layer, pass, the loss, the update and the data wait', () => {

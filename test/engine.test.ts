@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import binaryen from 'binaryen';
 import { describe, expect, it } from 'vitest';
-import { Engine } from '../src/index.js';
+import { Engine, WasmMemoryError } from '../src/index.js';
 import { detectFeatures } from '../src/engine/features.js';
 import { VARIANTS } from '../src/engine/variants.js';
 
@@ -114,6 +114,19 @@ describe('Engine', () => {
     await engine.close();
   });
 
+  it('warns once when asked for more threads than the host has cores', async () => {
+    const { cores } = await detectFeatures();
+    const warnings: string[] = [];
+    const engine = await Engine.create({ threads: cores + 1, warn: (m) => warnings.push(m) });
+    expect(engine.threads).toBe(cores + 1);
+    expect(warnings).toEqual([`${cores + 1} threads on ${cores} core${cores === 1 ? '' : 's'}: threads beyond the cores take turns ` +
+      `and make every kernel slower; ${cores} thread${cores === 1 ? ' is' : 's are'} faster`]);
+    await engine.close();
+    const quiet: string[] = [];
+    await (await Engine.create({ threads: cores, warn: (m) => quiet.push(m) })).close();
+    expect(quiet).toEqual([]);
+  });
+
   it('rejects a bad thread count', async () => {
     await expect(Engine.create({ threads: 0 })).rejects.toThrow('threads must be a positive integer, got 0');
   });
@@ -128,5 +141,58 @@ describe('Engine', () => {
       timeout: 30_000,
     });
     expect(out.trim()).toBe('threads 2');
+  });
+});
+
+describe('running out of WebAssembly memory', () => {
+  it('names the tensor, its size and the 2 GiB limit of one allocation, and takes the batch size and layer', async () => {
+    const engine = await Engine.create({ threads: 1 });
+    try {
+      let error: unknown;
+      try {
+        engine.tensor([8192, 64, 32, 32]);
+      } catch (e) {
+        error = e;
+      }
+      expect(error).toBeInstanceOf(WasmMemoryError);
+      const oom = error as WasmMemoryError;
+      expect(oom).toMatchObject({ op: 'tensor', shape: [8192, 64, 32, 32], bytes: 2 ** 31, layer: undefined, batchSize: undefined });
+      expect(oom.message).toBe(
+        'tensor: out of WebAssembly memory: a [8192, 64, 32, 32] tensor needs 2 GiB, more than the 2 GiB one allocation ' +
+          'can take in a 32-bit WebAssembly memory (4 GiB in all, whatever the RAM of the host)',
+      );
+      const placed = oom.withContext({ layer: 'features.0', batchSize: 8192 });
+      expect(placed).toMatchObject({ layer: 'features.0', batchSize: 8192, bytes: 2 ** 31 });
+      expect(placed.message).toContain('out of WebAssembly memory in features.0: a [8192, 64, 32, 32] tensor');
+      expect(placed.message).toMatch(/; batch size 8192 does not fit: try 4096, and halve again until it fits$/);
+      expect(placed.withContext({ layer: 'features.3' }).layer).toBe('features.0'); // what is known stays
+      // The engine is still usable: nothing was allocated.
+      expect(engine.tensor([2], [1, 2]).toArray()).toEqual(new Float32Array([1, 2]));
+    } finally {
+      await engine.close();
+    }
+  });
+
+  it('says how far the memory grew when tensors together fill the 4 GiB (a child process: it takes 4 GiB)', () => {
+    const script = `
+      import { Engine, WasmMemoryError } from ${JSON.stringify(new URL('../src/index.ts', import.meta.url).href)};
+      const engine = await Engine.create({ threads: 1 });
+      const kept = [];
+      try {
+        for (;;) kept.push(engine.tensor([64, 1024, 1024]));
+      } catch (error) {
+        if (!(error instanceof WasmMemoryError)) throw error;
+        console.log(JSON.stringify({ kept: kept.length, message: error.message, memoryBytes: error.memoryBytes, bytes: error.bytes }));
+      }
+      await engine.close();`;
+    const out = execFileSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { encoding: 'utf8', timeout: 60_000 });
+    const { kept, message, memoryBytes, bytes } = JSON.parse(out.trim().split('\n').pop()!);
+    expect(bytes).toBe(256 * 2 ** 20);
+    expect(kept).toBeGreaterThanOrEqual(14); // 14 x 256 MiB = 3.5 GiB fitted
+    expect(memoryBytes).toBeGreaterThanOrEqual(kept * bytes);
+    expect(memoryBytes).toBeLessThanOrEqual(4 * 2 ** 30);
+    expect(message).toMatch(
+      /^tensor: out of WebAssembly memory allocating a \[64, 1024, 1024\] tensor \(256 MiB\): the engine's memory has grown to 3\.\d GiB of the 4 GiB a 32-bit WebAssembly memory can hold/,
+    );
   });
 });

@@ -1,7 +1,7 @@
 /**
  * bench/compare.ts's child for senet-wasm: one build, one thread count, one task.
  *
- *   node --experimental-wasm-relaxed-simd --import tsx bench/compare/senet-wasm.ts \
+ *   node [--experimental-wasm-relaxed-simd on Node 20] --import tsx bench/compare/senet-wasm.ts \
  *     --task train|infer --variant simd-threads|relaxed-threads --threads N --warmup W --repeats R --steps S
  *
  * train: forward, cross-entropy, backward and an Adam (lr 1e-3) step on a fixed random batch, as

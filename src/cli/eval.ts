@@ -2,6 +2,7 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { createTrainer } from '../worker/client.js';
 import { dataSource } from './data.js';
+import { withBatchSizeAdvice } from './memory.js';
 import { positiveInt, UsageError } from './usage.js';
 import { chooseModel } from './model.js';
 
@@ -32,9 +33,12 @@ export async function runEval(v: Record<string, unknown>): Promise<void> {
   const source = await dataSource(v.data as string | undefined, limit);
   const trainer = await createTrainer({ model: model.name, ...(threads === undefined ? {} : { threads }) });
   try {
+    for (const warning of trainer.info.warnings) console.error(`senet-wasm: ${warning}`);
     const { classes } = await trainer.loadData({ ...source, testOnly: true });
     await trainer.loadStateDict(bytes, weights);
-    const result = await trainer.evaluate({ batchSize, keepPredictions: v.output !== undefined });
+    const result = await trainer.evaluate({ batchSize, keepPredictions: v.output !== undefined }).catch((error: unknown) => {
+      throw withBatchSizeAdvice(error, batchSize);
+    });
     console.log(`test loss ${result.loss.toFixed(4)}, accuracy ${(100 * result.accuracy).toFixed(2)}% (${result.count} images)`);
     result.perClass.forEach((acc, i) => console.log(`  ${classes[i]!.padEnd(12)} ${(100 * acc).toFixed(1)}%`));
     console.log('confusion (rows: true class, columns: predicted):');

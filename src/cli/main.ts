@@ -1,7 +1,10 @@
 #!/usr/bin/env node
 /**
- * The `senet` command: train, eval, predict, models and info. Exit codes: 0 success, 1 failure, 2 bad usage.
+ * The `senet` command: train, eval, predict, models and info. Exit codes: 0 success, 1 failure,
+ * 2 bad usage, 141 when the reader of its output went away (`senet info | head -1`), as for a
+ * program that SIGPIPE ends.
  */
+import { constants } from 'node:os';
 import { setFlagsFromString } from 'node:v8';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { detectFeatures } from '../engine/features.js';
@@ -48,7 +51,21 @@ async function enableRelaxedSimd(): Promise<void> {
   if (!(await detectFeatures()).relaxedSimd) setFlagsFromString('--experimental-wasm-relaxed-simd');
 }
 
+/**
+ * A write to a pipe whose reader has gone (`senet info | head -1`) fails with EPIPE, since Node
+ * ignores SIGPIPE; unhandled, that is a stack trace. Stop at once instead, and quietly, with the
+ * status of a program SIGPIPE ended: nobody reads the rest.
+ */
+function exitQuietlyWhenTheReaderCloses(stream: NodeJS.WriteStream): void {
+  stream.on('error', (error: NodeJS.ErrnoException) => {
+    if (error.code === 'EPIPE') process.exit(128 + constants.signals.SIGPIPE);
+    throw error;
+  });
+}
+
 async function main(argv: string[]): Promise<void> {
+  exitQuietlyWhenTheReaderCloses(process.stdout);
+  exitQuietlyWhenTheReaderCloses(process.stderr);
   await enableRelaxedSimd();
   const [name, ...rest] = argv;
   if (name === undefined || name === '--help' || name === '-h' || name === 'help') {

@@ -28,6 +28,7 @@ export async function runPredict(v: Record<string, unknown>, files: string[]): P
   const numClasses = model.recorded?.modelOptions.numClasses ?? classes.length;
   const trainer = await createTrainer({ model: model.name, numClasses, ...(threads === undefined ? {} : { threads }) });
   try {
+    for (const warning of trainer.info.warnings) console.error(`senet-wasm: ${warning}`);
     await trainer.loadStateDict(weights, v.weights);
     const { probabilities } = await trainer.predict(pixels, files.length);
     files.forEach((file, i) => {

@@ -9,6 +9,7 @@ import { formatProfile } from '../autograd/profile.js';
 import { OPTIMIZERS, SEED_RECIPE, type RunOptions } from '../train/run.js';
 import { createTrainer } from '../worker/client.js';
 import { dataSource } from './data.js';
+import { withBatchSizeAdvice } from './memory.js';
 import { nonNegativeNumber, oneOf, positiveInt, UsageError } from './usage.js';
 import { chooseModel } from './model.js';
 import { MODEL_NAMES } from '../nn/models/index.js';
@@ -141,6 +142,8 @@ export async function runTrain(v: Record<string, unknown>): Promise<void> {
         if (checkpoint) writeFileAtomic(checkpointPath, checkpoint);
         console.error(`stopped after ${progress.step} steps; checkpoint in ${checkpointPath}`);
       },
+    }).catch((error: unknown) => {
+      throw withBatchSizeAdvice(error, run.batchSize);
     });
     log({ type: 'end', reason: result.reason, progress: result.progress });
     if (interrupted) process.exitCode = 130;

@@ -3,7 +3,7 @@
  * the memory that tensors live in.
  */
 import { detectFeatures, type Features } from './features.js';
-import { OpError, formatShape } from './errors.js';
+import { OpError, WasmMemoryError, formatShape } from './errors.js';
 import { ThreadPool } from './pool.js';
 import { Tensor, type DType, type TensorStorage } from './tensor.js';
 import { Tape } from '../autograd/tape.js';
@@ -65,6 +65,12 @@ export class Engine implements TensorStorage {
               'Cross-Origin-Opener-Policy: same-origin and Cross-Origin-Embedder-Policy: require-corp)'),
       );
       threads = 1;
+    }
+    if (threads > features.cores) {
+      warn(
+        `${threads} threads on ${features.cores} core${features.cores === 1 ? '' : 's'}: threads beyond the cores take turns ` +
+          `and make every kernel slower; ${features.cores} thread${features.cores === 1 ? ' is' : 's are'} faster`,
+      );
     }
 
     const module = await WebAssembly.compile(await readBytes(variant.wasmUrl()));
@@ -180,7 +186,17 @@ export class Engine implements TensorStorage {
     }
     const size = shape.reduce((a, b) => a * b, 1);
     // f32 and u32 are both 4-byte elements: one allocator serves both.
-    const tensor = new Tensor(this, this.kernels.alloc_f32(size), [...shape], dtype);
+    let addr: number;
+    try {
+      addr = this.kernels.alloc_f32(size);
+    } catch (error) {
+      // The allocator's only failure: the 32-bit memory cannot grow to hold the tensor.
+      if (error instanceof Error && error.message.startsWith('alloc_f32:')) {
+        throw new WasmMemoryError('tensor', shape, size * 4, this.memory.buffer.byteLength);
+      }
+      throw error;
+    }
+    const tensor = new Tensor(this, addr, [...shape], dtype);
     this.scopes.at(-1)?.add(tensor);
     if (values !== undefined) tensor.set(values);
     return tensor;

@@ -5,7 +5,7 @@
  */
 import { DataLoader, type Batch, type LoaderOptions } from '../data/loader.js';
 import { ImageDataset } from '../data/cifar10.js';
-import { Comlink } from './connect.js';
+import * as Comlink from 'comlink/dist/esm/comlink.mjs';
 
 export interface DatasetBytes {
   images: Uint8Array;

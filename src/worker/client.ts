@@ -5,7 +5,8 @@
  * the demo page both train through it.
  */
 import type { ModelMetadata } from '../train/metadata.js';
-import { Comlink, connect, type Connection } from './connect.js';
+import * as Comlink from 'comlink/dist/esm/comlink.mjs';
+import { connect, type Connection } from './connect.js';
 import type {
   DataInfo, DataSource, FitCallbacks, FitRequest, FitSummary, Prediction, TestImages, Trainer, TrainerInfo, TrainerOptions,
 } from './trainer.js';

@@ -5,11 +5,14 @@
  * worker before its top-level code has run can be lost.
  */
 import * as Comlink from 'comlink/dist/esm/comlink.mjs';
+// The published declarations name the package's own types ('comlink' resolves to them in any
+// project), not the ES module path, which only this repository's src/worker/comlink.d.ts types.
+import type { Remote } from 'comlink';
 
 const READY = 'senet-wasm:ready';
 
 export interface Connection<T> {
-  remote: Comlink.Remote<T>;
+  remote: Remote<T>;
   /** Ends the worker (after the caller has let it finish its work). */
   terminate(): Promise<void>;
 }
@@ -76,4 +79,3 @@ export async function serve(api: object): Promise<void> {
   (globalThis as unknown as { postMessage(message: unknown): void }).postMessage(READY);
 }
 
-export { Comlink };

@@ -1,5 +1,6 @@
 /** The trainer's worker: `createTrainer` starts it; it serves one Trainer through Comlink. */
-import { Comlink, serve } from './connect.js';
+import * as Comlink from 'comlink/dist/esm/comlink.mjs';
+import { serve } from './connect.js';
 import { Trainer, type FitCallbacks, type FitRequest, type FitSummary } from './trainer.js';
 
 class WorkerTrainer extends Trainer {
