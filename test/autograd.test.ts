@@ -221,6 +221,15 @@ describe('memory scopes', () => {
     model.free();
   });
 
+  it('an out-of-memory error names the innermost layer that ran', () => {
+    const model = createModel(engine, 'senet');
+    const x = engine.keep(engine.tensor([8192, 3, 32, 32]));
+    // conv1's output at batch 8192 is 2 GiB, more than one allocation may take.
+    expect(() => engine.noGrad(() => engine.scope(() => model.call(x)))).toThrow(/out of WebAssembly memory in features\.0 \(Conv2d\)/);
+    x.free();
+    model.free();
+  });
+
   it('200 training steps of se_resnet20 at batch 32 end with the memory they had after step 10', async () => {
     const { trainStep } = await import('../src/train/step.js');
     const model = createModel(engine, 'se_resnet20', { seed: 2 });

@@ -11,7 +11,7 @@
  */
 import type { Engine } from '../engine/engine.js';
 import type { Tensor } from '../engine/tensor.js';
-import { formatShape } from '../engine/errors.js';
+import { WasmMemoryError, formatShape } from '../engine/errors.js';
 import { Rng } from './init.js';
 import { Parameter, ParameterBuffer } from './parameters.js';
 import type { Profiler } from '../autograd/profile.js';
@@ -43,17 +43,29 @@ export abstract class Module {
 
   /** Set by `profile()`: where this module's times go, and its state-dict path. */
   profiling: { profiler: Profiler; path: string } | undefined;
+  /** The module's dotted path in the model it was allocated with ('' for the model itself), for errors. */
+  path: string | undefined;
 
   constructor(readonly engine: Engine) {}
 
   /** The module's computation, on the differentiable ops; run it through `call`. */
   abstract forward(...inputs: Tensor[]): Tensor;
 
-  /** Runs `forward` through the module hook (profiling, and per-module memory scopes without grad). */
+  /**
+   * Runs `forward` through the module hook: profiling, per-module memory scopes without grad, and
+   * the name of the innermost layer on an out-of-memory error.
+   */
   call(...inputs: Tensor[]): Tensor {
     const run = () => (this.engine.isGradEnabled ? this.forward(...inputs) : this.engine.scope(() => this.forward(...inputs)));
     const profiling = this.profiling;
-    return profiling ? profiling.profiler.frame(profiling.path, this.kind, inputs[0]?.shape ?? [], run) : run();
+    try {
+      return profiling ? profiling.profiler.frame(profiling.path, this.kind, inputs[0]?.shape ?? [], run) : run();
+    } catch (error) {
+      if (error instanceof WasmMemoryError && error.layer === undefined) {
+        throw error.withContext({ layer: this.path ? `${this.path} (${this.kind})` : this.kind });
+      }
+      throw error;
+    }
   }
 
   /** The module's type in profiles (`Conv2d`, `BatchNorm2d+ReLU`). */
@@ -85,6 +97,7 @@ export abstract class Module {
    */
   allocateParameters(): ParameterBuffer {
     if (this.parameterBuffer) throw new Error(`${this.kind}: parameters already allocated`);
+    for (const [path, module] of this.namedModules()) module.path ??= path;
     this.parameterBuffer = ParameterBuffer.allocate(this.engine, this.namedParameters());
     return this.parameterBuffer;
   }
