@@ -89,7 +89,7 @@ describe('senet CLI', () => {
     // Batch 8192: the first convolution's output alone, [8192, 64, 32, 32], is 2 GiB.
     const r = senet(['train', '--data', 'synthetic', '--limit', '8192', '--batch-size', '8192', '--steps', '1', '--threads', '1', '--out', 'run'], dir);
     expect(r.code).toBe(1);
-    expect(r.stderr).toContain('senet: tensor: out of WebAssembly memory: a [8192, 64, 32, 32] tensor needs 2 GiB');
+    expect(r.stderr).toContain('senet: tensor: out of WebAssembly memory in features.0 (Conv2d): a [8192, 64, 32, 32] tensor needs 2 GiB');
     expect(r.stderr).toContain('(4 GiB in all, whatever the RAM of the host)');
     expect(r.stderr).toContain('--batch-size 8192 does not fit with this model: try --batch-size 4096, and halve again until it fits');
     expect(r.stderr).not.toContain('alloc_f32');

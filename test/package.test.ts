@@ -188,7 +188,7 @@ describe.skipIf(unreachable !== undefined)('the package installed from its tarba
     expect(info.stdout).toMatch(/^threads: +\d+ \(cores: \d+\)$/m);
     const train = npx(['train', '--data', 'synthetic', '--steps', '2']);
     expect(train.code, train.stderr).toBe(0);
-    expect(train.stderr).toContain('training SENet (6,415,882 parameters) on synthetic: 5000 train / 1000 test images');
+    expect(train.stderr).toContain('training senet (6,415,882 parameters) on synthetic: 5000 train / 1000 test images');
     expect(train.stderr).toContain('stopped after 2 steps; checkpoint in runs/senet/checkpoint.safetensors');
     expect(existsSync(join(project, 'runs/senet/checkpoint.safetensors'))).toBe(true);
   });
