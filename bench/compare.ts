@@ -1,13 +1,20 @@
 /**
- * The reference SENet in senet-wasm, PyTorch (CPU) and TensorFlow.js, on the same machine and
- * thread counts: training images/s at batch 128 (forward, cross-entropy, backward, Adam lr 1e-3),
- * eval-mode inference images/s at batch 128 and at batch 1, peak memory, and each figure's ratio
- * to PyTorch's at the same thread count.
+ * Registry models (src/nn/models/index.ts) in senet-wasm, PyTorch (CPU) and, for the seed SENet,
+ * TensorFlow.js, on the same machine and thread counts: training images/s at batch 128 (forward,
+ * cross-entropy, backward, Adam lr 1e-3), eval-mode inference images/s at batch 128 and at batch
+ * 1, peak memory, and each figure's ratio to PyTorch's for the same model and thread count.
  *
- *   npm run bench:compare             (prints a markdown table, writes bench/results/compare.md
- *                                      and compare.json; ~10 minutes on 2 quiet cores)
- *   npm run bench:compare -- --quick  (one warm-up and one timed step each, a couple of minutes:
- *                                      only checks that everything runs; writes nothing)
+ *   npm run bench:compare             (prints a markdown table a model, writes
+ *                                      bench/results/compare.md and compare.json; the seed SENet's
+ *                                      part alone takes ~10 minutes on 2 quiet cores)
+ *   npm run bench:compare -- --models senet,se_resnet20
+ *                                     (only these models; default senet,se_resnet20,se_resnet56;
+ *                                      any registry name)
+ *   npm run bench:compare -- --quick  (one warm-up and one timed step each, a few minutes: only
+ *                                      checks that everything runs; writes nothing)
+ *
+ * Every model runs in senet-wasm and PyTorch; TensorFlow.js, and the Chromium rows (the equal-thread
+ * comparison with TF.js), only for the seed `senet`, the one model bench/compare/tfjs-senet.ts has.
  *
  * Every configuration (framework x build or backend x threads x task) runs in a child process of
  * its own, so that its peak resident set size is its own: bench/compare/senet-wasm.ts,
@@ -16,8 +23,9 @@
  * timed samples.
  *
  * - senet-wasm: the 'simd-threads' and 'relaxed-threads' builds on 1 and 2 threads.
- * - PyTorch: Debian's python3-torch run by /usr/bin/python3, torch.set_num_threads(1 and 2);
- *   skipped with a message when `import torch` fails.
+ * - PyTorch: Debian's python3-torch run by /usr/bin/python3, torch.set_num_threads(1 and 2), the
+ *   model built by `create_model` of test/fixtures/make_fixtures.py (the definitions the parity
+ *   tests hold ours to); skipped with a message when `import torch` fails.
  * - TensorFlow.js: the same model written with tfjs-core ops (bench/compare/tfjs-senet.ts).
  *   Training on tfjs-backend-cpu (plain JavaScript, one thread), at a small batch: its
  *   Conv2DBackpropFilter is so slow that a batch-128 step takes tens of minutes. Inference on
@@ -29,21 +37,34 @@
  *   on 1 and 2 threads, in a cross-origin isolated page: the equal-thread comparison with TF.js
  *   that Node cannot give. Skipped with a message when /usr/bin/chromium is missing.
  */
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { fileURLToPath } from 'node:url';
+import { modelEntry } from '../src/nn/models/index.js';
 import { chromiumMissing } from '../test/chromium.js';
 import { machineInfo, markdownTable } from './machine.js';
-import { RELAXED_SIMD_FLAG, wasmV8Flags } from '../scripts/v8-flags.mjs';
-import { MARKER, type ChildResult, type Rate, type Task, type Timing } from './compare/protocol.js';
+import { RELAXED_SIMD_FLAG } from '../scripts/v8-flags.mjs';
+import { type ChildResult, type Rate, type Task, type Timing } from './compare/protocol.js';
+import { ROOT, lastLine, runChild, senetWasmCommand } from './compare/spawn.js';
 
 const QUICK = process.argv.includes('--quick');
-const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const PYTHON = '/usr/bin/python3';
 const BATCH = 128;
 const THREADS = [1, 2];
-const PARAMETERS = 6_415_882;
+/** The seed SENet: the one model TF.js runs (bench/compare/tfjs-senet.ts). */
+const SENET = 'senet';
+
+/** `--models a,b,...`: registry names (an unknown one is an error naming the nearest). */
+function modelsArgument(): string[] {
+  const at = process.argv.indexOf('--models');
+  if (at < 0) return [SENET, 'se_resnet20', 'se_resnet56'];
+  const names = (process.argv[at + 1] ?? '').split(',').map((n) => n.trim()).filter((n) => n !== '');
+  if (names.length === 0) throw new Error('--models needs a comma-separated list of model names, e.g. --models senet,se_resnet20');
+  for (const name of names) modelEntry(name);
+  return [...new Set(names)];
+}
+const MODELS = modelsArgument();
+const parametersOf = (model: string) => modelEntry(model).parameters;
 const TFJS_PACKAGES = ['@tensorflow/tfjs-core', '@tensorflow/tfjs-backend-cpu', '@tensorflow/tfjs-backend-wasm'];
 /** A variant name ending in this runs in Chromium (bench/compare/chromium.ts) rather than in Node. */
 const CHROMIUM = '@chromium';
@@ -73,6 +94,8 @@ type Framework = ChildResult['framework'];
 interface Run {
   framework: Framework;
   variant: string;
+  /** The registry model. */
+  model: string;
   task: Task;
   threads: number;
   timing: RunTiming;
@@ -116,14 +139,12 @@ function checkTorch(): string | undefined {
   return undefined;
 }
 
-const lastLine = (text: string) => text.trim().split('\n').pop() ?? '';
-
 // ---- Running the children -------------------------------------------------------------------
 
 function command(run: Run): [string, string[]] {
   const t = run.timing;
   const args = [
-    '--task', run.task, '--threads', String(run.threads), '--variant', run.variant, '--batch', String(t.batch),
+    '--model', run.model, '--task', run.task, '--threads', String(run.threads), '--variant', run.variant, '--batch', String(t.batch),
     '--warmup', String(t.warmup), '--repeats', String(t.repeats), '--steps', String(t.steps),
     '--warmup1', String(t.warmup1), '--sample-seconds', String(t.sampleSeconds),
   ];
@@ -134,8 +155,7 @@ function command(run: Run): [string, string[]] {
   }
   switch (run.framework) {
     case 'senet-wasm':
-      // Node 20 compiles the relaxed-SIMD build only behind a V8 flag (later versions by default).
-      return [process.execPath, [...wasmV8Flags(), '--import', 'tsx', 'bench/compare/senet-wasm.ts', ...args]];
+      return senetWasmCommand(args);
     case 'tfjs':
       return [process.execPath, ['--import', 'tsx', 'bench/compare/tfjs.ts', ...args]];
     case 'pytorch':
@@ -146,33 +166,19 @@ function command(run: Run): [string, string[]] {
 /** Runs one child, passing its progress through to stderr, and records its result or error. */
 async function execute(run: Run): Promise<void> {
   const [file, args] = command(run);
-  const label = `${run.framework} ${run.variant} x${run.threads} ${run.task}`;
+  const label = `${run.framework} ${run.model} ${run.variant} x${run.threads} ${run.task}`;
   console.error(`${label} (batch ${run.timing.batch}) ...`);
-  const began = performance.now();
-  const { code, stdout, stderr } = await new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve, reject) => {
-    const child = spawn(file, args, { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
-    let [out, err] = ['', ''];
-    child.stdout.on('data', (chunk: Buffer) => (out += chunk.toString()));
-    child.stderr.on('data', (chunk: Buffer) => {
-      const text = chunk.toString();
-      err = (err + text).slice(-4000);
-      // TF.js greets Node users with an advert for tfjs-node: not progress.
-      const shown = text.split('\n').filter((l) => !/tfjs-node|^=+$/.test(l.trim())).join('\n');
-      if (shown.trim() !== '') process.stderr.write(shown.endsWith('\n') ? shown : `${shown}\n`);
-    });
-    child.on('error', reject);
-    child.on('close', (exitCode) => resolve({ code: exitCode, stdout: out, stderr: err }));
-  });
-  run.seconds = (performance.now() - began) / 1000;
-  const line = stdout.split('\n').find((l) => l.startsWith(MARKER));
-  if (code !== 0 || line === undefined) {
-    run.error = `exit ${code}: ${lastLine(stderr) || 'no result line'}`;
+  const { result, error, seconds } = await runChild(file, args);
+  run.seconds = seconds;
+  if (error !== undefined || result === undefined) {
+    run.error = error ?? 'no result';
     console.error(`${label}: FAILED, ${run.error}`);
     return;
   }
-  run.result = JSON.parse(line.slice(MARKER.length)) as ChildResult;
-  if (run.result.parameters !== PARAMETERS) {
-    run.error = `the model has ${run.result.parameters} parameters, not ${PARAMETERS}`;
+  run.result = result;
+  const expected = parametersOf(run.model);
+  if (result.parameters !== expected) {
+    run.error = `${run.model} has ${result.parameters} parameters, not ${expected}`;
     console.error(`${label}: ${run.error}`);
   }
 }
@@ -186,29 +192,33 @@ if (torchProblem) console.error(`PyTorch skipped: ${torchProblem}`);
 if (tfjsProblem) console.error(`TensorFlow.js skipped: ${tfjsProblem}`);
 
 const runs: Run[] = [];
-const plan = (framework: Framework, variant: string, task: Task, threads: number, timing = TIMING, skipped?: string) => {
-  const run: Run = { framework, variant, task, threads, timing, ...(skipped ? { skipped } : {}) };
+const plan = (model: string, framework: Framework, variant: string, task: Task, threads: number, timing = TIMING, skipped?: string) => {
+  const run: Run = { framework, variant, model, task, threads, timing, ...(skipped ? { skipped } : {}) };
   runs.push(run);
   return run;
 };
-for (const threads of THREADS) {
-  for (const task of ['train', 'infer'] as const) {
-    plan('pytorch', 'aten', task, threads, TIMING, torchProblem && `skipped: ${torchProblem}`);
-    plan('senet-wasm', 'simd-threads', task, threads);
-    plan('senet-wasm', 'relaxed-threads', task, threads);
+for (const model of MODELS) {
+  for (const threads of THREADS) {
+    for (const task of ['train', 'infer'] as const) {
+      plan(model, 'pytorch', 'aten', task, threads, TIMING, torchProblem && `skipped: ${torchProblem}`);
+      plan(model, 'senet-wasm', 'simd-threads', task, threads);
+      plan(model, 'senet-wasm', 'relaxed-threads', task, threads);
+    }
   }
 }
-const tfjsSkip = tfjsProblem && `skipped: ${tfjsProblem}`;
-for (const threads of THREADS) {
-  plan('tfjs', 'cpu', 'train', threads, TFJS_CPU_TRAIN, tfjsSkip ?? (threads > 1 ? 'n/a: single-threaded' : undefined));
-  // The wasm backend on 2 threads only if the 1-thread run finds threads supported (not in Node).
-  plan('tfjs', 'wasm', 'infer', threads, TIMING, tfjsSkip ?? (threads > 1 ? 'pending' : undefined));
-}
+if (MODELS.includes(SENET)) {
+  const tfjsSkip = tfjsProblem && `skipped: ${tfjsProblem}`;
+  for (const threads of THREADS) {
+    plan(SENET, 'tfjs', 'cpu', 'train', threads, TFJS_CPU_TRAIN, tfjsSkip ?? (threads > 1 ? 'n/a: single-threaded' : undefined));
+    // The wasm backend on 2 threads only if the 1-thread run finds threads supported (not in Node).
+    plan(SENET, 'tfjs', 'wasm', 'infer', threads, TIMING, tfjsSkip ?? (threads > 1 ? 'pending' : undefined));
+  }
 
-// Inference in Chromium, where TF.js's wasm backend runs threads too.
-for (const threads of THREADS) {
-  plan('senet-wasm', `relaxed-threads${CHROMIUM}`, 'infer', threads, TIMING, chromiumMissing && `skipped: ${chromiumMissing}`);
-  plan('tfjs', `wasm${CHROMIUM}`, 'infer', threads, TIMING, tfjsSkip ?? (chromiumMissing && `skipped: ${chromiumMissing}`));
+  // Inference in Chromium, where TF.js's wasm backend runs threads too.
+  for (const threads of THREADS) {
+    plan(SENET, 'senet-wasm', `relaxed-threads${CHROMIUM}`, 'infer', threads, TIMING, chromiumMissing && `skipped: ${chromiumMissing}`);
+    plan(SENET, 'tfjs', `wasm${CHROMIUM}`, 'infer', threads, TIMING, tfjsSkip ?? (chromiumMissing && `skipped: ${chromiumMissing}`));
+  }
 }
 
 for (const run of runs) {
@@ -222,8 +232,8 @@ for (const run of runs) {
 
 // ---- The table ----------------------------------------------------------------------------
 
-const find = (framework: Framework, variant: string, task: Task, threads: number) =>
-  runs.find((r) => r.framework === framework && r.variant === variant && r.task === task && r.threads === threads);
+const find = (framework: Framework, variant: string, task: Task, threads: number, model = SENET) =>
+  runs.find((r) => r.model === model && r.framework === framework && r.variant === variant && r.task === task && r.threads === threads);
 
 const rateText = (ips: number) => (ips >= 100 ? ips.toFixed(0) : ips >= 10 ? ips.toFixed(1) : ips.toFixed(2));
 const mib = (kib: number | undefined) => (kib === undefined ? '—' : `${(kib / 1024).toFixed(0)}`);
@@ -253,6 +263,7 @@ function ratio(value: Rate | undefined, reference: Rate | undefined): string {
   return `${r >= 0.1 ? r.toFixed(2) : r.toPrecision(2)}x`;
 }
 
+/** The rows of a model's table, each thread count; TF.js and Chromium only for the seed SENet. */
 const ROWS: { framework: Framework; variant: string; name: string; backend: string }[] = [
   { framework: 'pytorch', variant: 'aten', name: 'PyTorch', backend: 'CPU (ATen, oneDNN)' },
   { framework: 'senet-wasm', variant: 'simd-threads', name: 'senet-wasm', backend: 'simd-threads' },
@@ -263,28 +274,34 @@ const ROWS: { framework: Framework; variant: string; name: string; backend: stri
   { framework: 'tfjs', variant: `wasm${CHROMIUM}`, name: 'TF.js', backend: 'tfjs-backend-wasm (SIMD, threads), in Chromium' },
 ];
 
-const rows: string[][] = [];
-for (const threads of THREADS) {
-  const reference = {
-    train: find('pytorch', 'aten', 'train', threads)?.result?.train,
-    infer: find('pytorch', 'aten', 'infer', threads)?.result?.infer,
-    infer1: find('pytorch', 'aten', 'infer', threads)?.result?.infer1,
-  };
-  for (const row of ROWS) {
-    const trainRun = find(row.framework, row.variant, 'train', threads);
-    const inferRun = find(row.framework, row.variant, 'infer', threads);
-    // A backend that cannot train says so in its inference runs (on any thread count).
-    const trainError = runs.find((r) => r.framework === row.framework && r.variant === row.variant && r.result?.trainError)?.result?.trainError;
-    const cells = [row.name, row.backend, String(threads)];
-    for (const metric of ['train', 'infer', 'infer1'] as const) {
-      const { text, rate } = figure(metric === 'train' ? trainRun : inferRun, metric, trainError);
-      cells.push(text, ratio(rate, reference[metric]));
+/** One model's table rows: every planned framework and build, on each thread count. */
+function modelRows(model: string): string[][] {
+  const rows: string[][] = [];
+  const planned = ROWS.filter((row) => runs.some((r) => r.model === model && r.framework === row.framework && r.variant === row.variant));
+  for (const threads of THREADS) {
+    const reference = {
+      train: find('pytorch', 'aten', 'train', threads, model)?.result?.train,
+      infer: find('pytorch', 'aten', 'infer', threads, model)?.result?.infer,
+      infer1: find('pytorch', 'aten', 'infer', threads, model)?.result?.infer1,
+    };
+    for (const row of planned) {
+      const trainRun = find(row.framework, row.variant, 'train', threads, model);
+      const inferRun = find(row.framework, row.variant, 'infer', threads, model);
+      // A backend that cannot train says so in its inference runs (on any thread count).
+      const trainError = runs.find((r) => r.model === model && r.framework === row.framework && r.variant === row.variant && r.result?.trainError)
+        ?.result?.trainError;
+      const cells = [row.name, row.backend, String(threads)];
+      for (const metric of ['train', 'infer', 'infer1'] as const) {
+        const { text, rate } = figure(metric === 'train' ? trainRun : inferRun, metric, trainError);
+        cells.push(text, ratio(rate, reference[metric]));
+      }
+      // A Chromium run's own process only drives the browser: its RSS is not the work's.
+      const rss = (run: Run | undefined) => (run?.variant.endsWith(CHROMIUM) ? undefined : run?.result?.peakRssKiB);
+      cells.push(mib(rss(trainRun)), mib(rss(inferRun)));
+      rows.push(cells);
     }
-    // A Chromium run's own process only drives the browser: its RSS is not the work's.
-    const rss = (run: Run | undefined) => (run?.variant.endsWith(CHROMIUM) ? undefined : run?.result?.peakRssKiB);
-    cells.push(mib(rss(trainRun)), mib(rss(inferRun)));
-    rows.push(cells);
   }
+  return rows;
 }
 
 const header = [
@@ -298,6 +315,7 @@ const header = [
 const machine = machineInfo();
 const count = (n: number, noun: string) => `${n} ${noun}${n === 1 ? '' : 's'}`;
 const resultOf = (framework: Framework, variant: string) => runs.find((r) => r.framework === framework && r.variant === variant && r.result)?.result;
+const parameterCounts = MODELS.map((m) => `${m} ${parametersOf(m).toLocaleString('en-US')}`).join(', ');
 const torch = resultOf('pytorch', 'aten');
 const tfCpu = find('tfjs', 'cpu', 'train', 1)?.result;
 const tfWasm = find('tfjs', 'wasm', 'infer', 1)?.result;
@@ -306,19 +324,27 @@ const notes: string[] = [
     `${count(TIMING.warmup, 'untimed warm-up step')}, on a fixed random batch of ${BATCH} 32x32 RGB images; batch 1: the median of ` +
     `${count(TIMING.repeats, 'sample')} of at least ${TIMING.sampleSeconds} s after ${count(TIMING.warmup1, 'warm-up call')}. A training step is forward, cross-entropy, backward and an ` +
     'Adam (lr 1e-3) update, with batch norm in training mode; inference is the eval-mode forward, reading the logits back.',
-  `Every model has ${PARAMETERS.toLocaleString('en-US')} parameters (checked for every run). "vs PyTorch" divides by PyTorch's figure at the same thread count.`,
+  `Parameters (checked for every run against the model registry): ${parameterCounts}. ` +
+    '"vs PyTorch" divides by PyTorch\'s figure for the same model at the same thread count.',
   'Peak RSS: the maximum resident set size of the configuration\'s own process (Node: process.resourceUsage().maxRSS; ' +
     'Python: getrusage ru_maxrss), runtime included.',
   torch
-    ? `PyTorch ${torch.info.torch} (Debian python3-torch, Python ${torch.info.python}), torch.set_num_threads(n); ` +
+    ? `PyTorch ${torch.info.torch} (Debian python3-torch, Python ${torch.info.python}), torch.set_num_threads(n), ` +
+      'each model built by create_model() of test/fixtures/make_fixtures.py (the definitions our parity tests check); ' +
       `inference under torch.no_grad() and model.eval(). BLAS loaded: ${torch.info.blas || 'none found'}. ` +
       'Its convolutions run in oneDNN at batch 128, but PyTorch 1.13 sends a 3x3 convolution of a batch-1 input of at ' +
-      'most 20,480 values (every convolution of this model at batch 1) to its own im2col + BLAS path, here the system ' +
+      'most 20,480 values (every convolution of the seed SENet at batch 1) to its own im2col + BLAS path, here the system ' +
       'libblas.so.3 (the Netlib reference BLAS unless OpenBLAS or BLIS is installed): that is what its batch-1 figure measures.'
     : `PyTorch: ${torchProblem ?? 'no result'}.`,
-  'senet-wasm: Engine.create({ threads, variant }), trainStep() of src/train/step.ts; on Node 20 the relaxed-threads build ' +
+  'senet-wasm: Engine.create({ threads, variant }), createModel(engine, name), trainStep() of src/train/step.ts; inference ' +
+    'is model.call() under engine.noGrad() in a memory scope, as `senet eval` runs it; on Node 20 the relaxed-threads build ' +
     `runs with ${RELAXED_SIMD_FLAG}.`,
 ];
+if (!MODELS.includes(SENET)) {
+  notes.push('TF.js and the rows in Chromium were not run: they run only the seed SENet (bench/compare/tfjs-senet.ts), which --models left out.');
+} else if (MODELS.length > 1) {
+  notes.push('TF.js and the rows in Chromium run only the seed SENet (bench/compare/tfjs-senet.ts is that model written in tfjs-core ops).');
+}
 if (tfCpu) {
   const rate = tfCpu.train?.imagesPerSecond;
   notes.push(
@@ -336,7 +362,7 @@ if (tfWasm) {
       (tfWasm.info.wasmThreadsSupported === false
         ? 'No threads under Node: tfjs 4.x sets its WASM_HAS_MULTITHREAD_SUPPORT flag false when running in Node ' +
           '(tfjs issue #3830), and forcing it true fails: its Emscripten thread pool starts workers from blob: URLs, which ' +
-          "Node's worker_threads refuses (ERR_WORKER_PATH). So its 2-thread row is empty."
+          "Node's worker_threads refuses (ERR_WORKER_PATH). So its 2-thread row is empty. "
         : '') +
       'In Chromium it has threads: see its rows "in Chromium".',
   );
@@ -364,14 +390,21 @@ for (const [where, suffix] of [['Node', ''], ['Chromium', CHROMIUM]] as const) {
   }
 }
 if (versus.length > 0) notes.push(`senet-wasm (relaxed-threads) inference over TF.js wasm's at the same thread count: ${versus.join('; ')}.`);
-notes.push(
-  'TF.js gradients: tfjs-core\'s Node bundle registers none, so bench/compare/tfjs.ts loads tfjs-core\'s ' +
-    'dist/register_all_gradients.js, as the @tensorflow/tfjs package does.',
-);
+if (tfCpu) {
+  notes.push(
+    'TF.js gradients: tfjs-core\'s Node bundle registers none, so bench/compare/tfjs.ts loads tfjs-core\'s ' +
+      'dist/register_all_gradients.js, as the @tensorflow/tfjs package does.',
+  );
+}
 
-const title = `SENet (reference model, ${PARAMETERS.toLocaleString('en-US')} parameters), batch ${BATCH}: senet-wasm vs PyTorch vs TensorFlow.js`;
+const title = `Batch ${BATCH}: senet-wasm vs PyTorch${MODELS.includes(SENET) ? ' vs TensorFlow.js' : ''} (${MODELS.join(', ')})`;
 const context = `${machine.date}, ${machine.cpu}, ${machine.cores} cores, Node ${machine.node}` + (QUICK ? ' (--quick: one sample each, not a measurement)' : '');
-const markdown = `# ${title}\n\n${context}\n\n${markdownTable(header, rows)}\n\n${notes.map((n) => `- ${n}`).join('\n')}\n`;
+const sections = MODELS.map((model) => {
+  const entry = modelEntry(model);
+  const description = entry.description.charAt(0).toUpperCase() + entry.description.slice(1);
+  return `## ${model} (${entry.parameters.toLocaleString('en-US')} parameters)\n\n${description}.\n\n${markdownTable(header, modelRows(model))}`;
+});
+const markdown = `# ${title}\n\n${context}\n\n${sections.join('\n\n')}\n\n## Notes\n\n${notes.map((n) => `- ${n}`).join('\n')}\n`;
 console.log(`\n${markdown}`);
 
 const failed = runs.filter((r) => r.error);
@@ -379,10 +412,11 @@ const json = JSON.stringify(
   {
     machine,
     quick: QUICK,
+    models: MODELS,
     batch: BATCH,
     timing: { default: TIMING, tfjsCpuTrain: TFJS_CPU_TRAIN },
-    runs: runs.map(({ framework, variant, task, threads, timing, result, error, skipped, seconds }) => ({
-      framework, variant, task, threads, batch: timing.batch, seconds, skipped, error, result,
+    runs: runs.map(({ framework, variant, model, task, threads, timing, result, error, skipped, seconds }) => ({
+      framework, variant, model, task, threads, batch: timing.batch, seconds, skipped, error, result,
     })),
     notes,
   },
@@ -400,6 +434,6 @@ if (QUICK) {
   console.error(`wrote bench/results/compare.md and compare.json; ${took}`);
 }
 if (failed.length > 0) {
-  console.error(`${failed.length} run(s) failed: ${failed.map((r) => `${r.framework} ${r.variant} x${r.threads} ${r.task}`).join(', ')}`);
+  console.error(`${failed.length} run(s) failed: ${failed.map((r) => `${r.framework} ${r.model} ${r.variant} x${r.threads} ${r.task}`).join(', ')}`);
   process.exitCode = 1;
 }

@@ -4,7 +4,7 @@
  * backend has none under Node).
  *
  *   node --import tsx bench/compare/chromium.ts --framework senet-wasm|tfjs --variant relaxed-threads|wasm \
- *     --task infer --threads N --warmup W --repeats R --steps S --warmup1 W1 --sample-seconds T
+ *     [--model senet] --task infer --threads N --warmup W --repeats R --steps S --warmup1 W1 --sample-seconds T
  *
  * Builds bench/compare/chromium/ with Vite into a temporary folder, serves it with `vite preview`
  * (COOP/COEP), opens it in Debian's Chromium (test/chromium.ts) and waits for the page's answer:
@@ -27,6 +27,7 @@ const framework = argv[argv.indexOf('--framework') + 1];
 if (framework !== 'senet-wasm' && framework !== 'tfjs') throw new Error(`--framework must be senet-wasm or tfjs, got '${framework}'`);
 const options = parseChildArgs(argv);
 if (options.task !== 'infer') throw new Error('chromium: only --task infer (TF.js cannot train this model on its wasm backend)');
+if (framework === 'tfjs' && options.model !== 'senet') throw new Error(`chromium: TF.js runs only --model senet (tfjs-senet.ts), not '${options.model}'`);
 if (chromiumMissing) throw new Error(`chromium: ${chromiumMissing}`);
 
 const root = fileURLToPath(new URL('./chromium/', import.meta.url));

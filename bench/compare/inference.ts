@@ -4,7 +4,7 @@
  * reads the logits back and frees what it made; it runs at the training batch size and at batch 1.
  */
 import type * as Tf from '@tensorflow/tfjs-core';
-import type { Engine, SENet } from '../../src/index.js';
+import type { Engine, Module } from '../../src/index.js';
 import { IMAGE_SHAPE, randomBatch, throughput, type ChildOptions, type Rate } from './protocol.js';
 import type { TfSENet } from './tfjs-senet.js';
 
@@ -23,14 +23,15 @@ export function measureInference(forward: Forward, options: ChildOptions): Infer
   return { infer, infer1 };
 }
 
-/** senet-wasm: `model` must be in eval mode. */
-export function senetForward(engine: Engine, model: SENet): Forward {
+/**
+ * senet-wasm, any model (in eval mode): as `senet eval` runs it, `model.call` without recording a
+ * backward, in a memory scope that frees the input, the logits and every intermediate.
+ */
+export function modelForward(engine: Engine, model: Module): Forward {
   return (batch, images) => () => {
-    const input = engine.tensor([batch, ...IMAGE_SHAPE], images);
-    const logits = model.forward(input);
-    logits.toArray();
-    logits.owner.free();
-    input.free();
+    engine.noGrad(() => engine.scope(() => {
+      model.call(engine.tensor([batch, ...IMAGE_SHAPE], images)).toArray();
+    }));
   };
 }
 

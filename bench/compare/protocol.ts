@@ -20,6 +20,8 @@ export interface Timing {
 }
 
 export interface ChildOptions extends Timing {
+  /** The registry model (src/nn/models/index.ts): 'senet', 'se_resnet20', ... */
+  model: string;
   task: Task;
   threads: number;
   batch: number;
@@ -32,8 +34,8 @@ export interface ChildOptions extends Timing {
 }
 
 /**
- * `--task train --threads 2 --variant simd-threads --warmup 2 --repeats 5 --steps 2 --batch 128
- * --warmup1 10 --sample-seconds 0.5` (the last two for batch-1 inference).
+ * `--model senet --task train --threads 2 --variant simd-threads --warmup 2 --repeats 5 --steps 2 --batch 128
+ * --warmup1 10 --sample-seconds 0.5` (the last two for batch-1 inference). `--model` defaults to 'senet'.
  */
 export function parseChildArgs(argv: string[]): ChildOptions {
   const value = (name: string, fallback?: string): string => {
@@ -50,6 +52,7 @@ export function parseChildArgs(argv: string[]): ChildOptions {
   const task = value('task');
   if (task !== 'train' && task !== 'infer') throw new Error(`--task must be train or infer, got ${task}`);
   return {
+    model: value('model', 'senet'),
     task,
     threads: int('threads'),
     variant: value('variant', ''),
@@ -78,6 +81,8 @@ export interface ChildResult {
   framework: 'senet-wasm' | 'pytorch' | 'tfjs';
   /** The build or backend: 'simd-threads', 'relaxed-threads', 'cpu', 'wasm', 'aten'. */
   variant: string;
+  /** The registry model measured. */
+  model: string;
   task: Task;
   /** Threads asked for. */
   threads: number;

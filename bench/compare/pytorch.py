@@ -1,15 +1,18 @@
-"""bench/compare.ts's child for PyTorch (CPU): one thread count, one task.
+"""bench/compare.ts's child for PyTorch (CPU): one model, one thread count, one task.
 
-    /usr/bin/python3 bench/compare/pytorch.py --task train|infer --threads N \
+    /usr/bin/python3 bench/compare/pytorch.py [--model senet] --task train|infer --threads N \
         --warmup W --repeats R --steps S [--batch 128] [--warmup1 10] [--sample-seconds 0.5]
 
 train: forward, CrossEntropyLoss, backward and an Adam (lr 1e-3) step on a fixed random batch.
 infer: model.eval() and torch.no_grad(), at the batch size and at batch 1, reading the logits
 back. Prints one result line, `@@compare-result {json}`, in the format of bench/compare/protocol.ts;
-progress goes to stderr. The model is the reference SENet (6,415,882 parameters with 10 classes).
+progress goes to stderr. The model is the registry model --model (default the seed SENet) as
+test/fixtures/make_fixtures.py's create_model defines it: the PyTorch definitions senet-wasm's models
+are tested against, with PyTorch's default initialisation after torch.manual_seed(0).
 """
 import argparse
 import json
+import os
 import resource
 import statistics
 import sys
@@ -18,44 +21,11 @@ import time
 import torch
 from torch import nn
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', '..', 'test', 'fixtures'))
+from make_fixtures import MODELS, create_model  # noqa: E402
+
 MARKER = "@@compare-result"
 NUM_CLASSES = 10
-
-
-class SEBlock(nn.Module):
-    def __init__(self, channels, reduction=16):
-        super().__init__()
-        self.pool = nn.AdaptiveAvgPool2d(1)
-        self.fc1 = nn.Conv2d(channels, channels // reduction, 1, bias=False)
-        self.relu = nn.ReLU()
-        self.fc2 = nn.Conv2d(channels // reduction, channels, 1, bias=False)
-        self.sigmoid = nn.Sigmoid()
-
-    def forward(self, x):
-        y = self.sigmoid(self.fc2(self.relu(self.fc1(self.pool(x)))))
-        return x * y
-
-
-def conv(cin, cout):
-    return nn.Conv2d(cin, cout, 3, padding=1)
-
-
-class SENet(nn.Module):
-    def __init__(self, num_classes=10):
-        super().__init__()
-        self.features = nn.Sequential(
-            conv(3, 64), nn.BatchNorm2d(64), nn.ReLU(), nn.MaxPool2d(2),
-            conv(64, 128), nn.BatchNorm2d(128), nn.ReLU(), nn.MaxPool2d(2),
-            conv(128, 256), nn.BatchNorm2d(256), nn.ReLU(),
-            conv(256, 512), nn.BatchNorm2d(512), nn.ReLU(), nn.MaxPool2d(2),
-            conv(512, 1024), SEBlock(1024), nn.BatchNorm2d(1024), nn.ReLU(), nn.MaxPool2d(2),
-        )
-        self.avgpool = nn.AdaptiveAvgPool2d(1)
-        self.classifier = nn.Sequential(nn.Linear(1024, num_classes))
-
-    def forward(self, x):
-        x = self.avgpool(self.features(x))
-        return self.classifier(torch.flatten(x, 1))
 
 
 def linked_blas():
@@ -95,6 +65,7 @@ def throughput(run, batch, warmup, repeats, steps, sample_seconds=None):
 
 def main():
     parser = argparse.ArgumentParser()
+    parser.add_argument("--model", choices=sorted(MODELS), default="senet")
     parser.add_argument("--task", choices=["train", "infer"], required=True)
     parser.add_argument("--threads", type=int, required=True)
     parser.add_argument("--variant", default="aten")
@@ -109,10 +80,11 @@ def main():
 
     torch.set_num_threads(args.threads)
     torch.manual_seed(0)
-    model = SENet(NUM_CLASSES)
+    model = create_model(args.model, NUM_CLASSES)
     result = {
         "framework": "pytorch",
         "variant": args.variant,
+        "model": args.model,
         "task": args.task,
         "threads": args.threads,
         "actualThreads": torch.get_num_threads(),
@@ -142,7 +114,7 @@ def main():
             losses.append(loss.item())
 
         result["train"] = throughput(step, args.batch, args.warmup, repeats, steps)
-        print(f"  pytorch x{args.threads} train: {result['train']['imagesPerSecond']:.1f} images/s "
+        print(f"  pytorch {args.model} x{args.threads} train: {result['train']['imagesPerSecond']:.1f} images/s "
               f"(last loss {losses[-1]:.3f})", file=sys.stderr)
     else:
         model.eval()
@@ -156,7 +128,7 @@ def main():
 
         result["infer"] = throughput(forward(images), args.batch, args.warmup, repeats, steps)
         result["infer1"] = throughput(forward(one), 1, args.warmup1, repeats, steps, args.sample_seconds)
-        print(f"  pytorch x{args.threads} inference: {result['infer']['imagesPerSecond']:.1f} images/s at batch "
+        print(f"  pytorch {args.model} x{args.threads} inference: {result['infer']['imagesPerSecond']:.1f} images/s at batch "
               f"{args.batch}, {result['infer1']['imagesPerSecond']:.1f} at batch 1", file=sys.stderr)
 
     result["peakRssKiB"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss

@@ -28,6 +28,7 @@ const require = createRequire(import.meta.url);
 require('@tensorflow/tfjs-core/dist/register_all_gradients.js');
 
 const options = parseChildArgs(process.argv.slice(2));
+if (options.model !== 'senet') throw new Error(`tfjs: only --model senet (tfjs-senet.ts is the seed SENet), not '${options.model}'`);
 const backend = options.variant;
 const info: ChildResult['info'] = { 'tfjs-core': tf.version_core };
 let actualThreads = 1;
@@ -54,6 +55,7 @@ const model = new TfSENet(NUM_CLASSES, 0);
 const result: ChildResult = {
   framework: 'tfjs',
   variant: backend,
+  model: options.model,
   task: options.task,
   threads: options.threads,
   actualThreads,

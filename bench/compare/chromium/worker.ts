@@ -8,8 +8,8 @@ import * as tfWasm from '@tensorflow/tfjs-backend-wasm';
 import plainWasm from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm.wasm?url';
 import simdWasm from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-simd.wasm?url';
 import threadedSimdWasm from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-threaded-simd.wasm?url';
-import { Engine, SENet, type VariantName } from '../../../src/index.js';
-import { measureInference, senetForward, tfjsForward } from '../inference.js';
+import { Engine, createModel, type VariantName } from '../../../src/index.js';
+import { measureInference, modelForward, tfjsForward } from '../inference.js';
 import { NUM_CLASSES, type ChildOptions, type ChildResult } from '../protocol.js';
 import { TfSENet } from '../tfjs-senet.js';
 
@@ -23,12 +23,12 @@ export type PageAnswer = { result: ChildResult } | { error: string };
 async function senet(options: ChildOptions): Promise<ChildResult> {
   const variant = options.variant as VariantName;
   const engine = await Engine.create({ threads: options.threads, variant });
-  const model = SENet.create(engine, { numClasses: NUM_CLASSES, seed: 0 });
+  const model = createModel(engine, options.model, { numClasses: NUM_CLASSES, seed: 0 });
   try {
     model.eval();
-    const rates = measureInference(senetForward(engine, model), options);
+    const rates = measureInference(modelForward(engine, model), options);
     return {
-      framework: 'senet-wasm', variant: options.variant, task: 'infer', threads: options.threads, actualThreads: engine.threads,
+      framework: 'senet-wasm', variant: options.variant, model: options.model, task: 'infer', threads: options.threads, actualThreads: engine.threads,
       parameters: model.parameters.count, peakRssKiB: 0, info: { build: engine.variant.name, userAgent: navigator.userAgent }, ...rates,
     };
   } finally {
@@ -56,7 +56,7 @@ async function tfjs(options: ChildOptions): Promise<ChildResult> {
   const model = new TfSENet(NUM_CLASSES, 0);
   const rates = measureInference(tfjsForward(tf, model), options);
   return {
-    framework: 'tfjs', variant: options.variant, task: 'infer', threads: options.threads, actualThreads: tfWasm.getThreadsCount(),
+    framework: 'tfjs', variant: options.variant, model: options.model, task: 'infer', threads: options.threads, actualThreads: tfWasm.getThreadsCount(),
     parameters: model.parameterCount, peakRssKiB: 0,
     info: {
       'tfjs-core': tf.version_core, 'tfjs-backend-wasm': tfWasm.version_wasm, wasmSimd: simd, wasmThreadsSupported: threads,
