@@ -665,7 +665,7 @@ fn col2im_by_column_phases(s: &Conv2dShape, columns: &[f32], nb: usize, grad_ima
                         continue;
                     }
                     // Input column xs.first + 2·t is column xs.first / 2 + t of its phase.
-                    let phase = if xs.first % 2 == 0 { &mut *even } else { &mut *odd };
+                    let phase = if xs.first.is_multiple_of(2) { &mut *even } else { &mut *odd };
                     let row = (c * s.kernel_h + i) * s.kernel_w + j;
                     let src = &columns[row * nb * p + n * p..][..p];
                     for (t, oy) in ys.range.clone().enumerate() {
@@ -695,7 +695,7 @@ fn col2im_subsampled(s: &Conv2dShape, columns: &[f32], nb: usize, grad_images: &
         let (n, c) = (q / s.in_channels, q % s.in_channels);
         let src = &columns[c * nb * p + n * p..][..p];
         for (y, row) in dst.chunks_exact_mut(w).enumerate() {
-            if y % sh == 0 {
+            if y.is_multiple_of(sh) {
                 interleave_with_zeros(&src[y / sh * out_w..][..out_w], row);
             } else {
                 row.fill(0.0);

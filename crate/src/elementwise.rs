@@ -64,44 +64,42 @@ pub fn scale_in_place(data: &mut [f32], s: f32) {
 
 /// `out[i] = f(a[i])`, in parallel chunks.
 pub fn map(a: &[f32], out: &mut [f32], f: impl Fn(f32) -> f32 + Sync) {
-    let run = |o: &mut [f32], a: &[f32]| o.iter_mut().zip(a).for_each(|(o, &a)| *o = f(a));
-    if out.len() <= CHUNK {
-        run(out, a);
-    } else {
-        out.par_chunks_mut(CHUNK).zip(a.par_chunks(CHUNK)).for_each(|(o, a)| run(o, a));
-    }
+    for_each_chunk(out, &|o, at| {
+        let a = &a[at..][..o.len()];
+        o.iter_mut().zip(a).for_each(|(o, &a)| *o = f(a));
+    });
 }
 
 /// `data[i] = f(data[i])`, in parallel chunks.
 pub fn map_in_place(data: &mut [f32], f: impl Fn(f32) -> f32 + Sync) {
-    let run = |d: &mut [f32]| d.iter_mut().for_each(|v| *v = f(*v));
-    if data.len() <= CHUNK {
-        run(data);
-    } else {
-        data.par_chunks_mut(CHUNK).for_each(run);
-    }
+    for_each_chunk(data, &|d, _| d.iter_mut().for_each(|v| *v = f(*v)));
 }
 
 /// `out[i] = f(a[i], b[i])`, in parallel chunks.
 pub fn zip_map(a: &[f32], b: &[f32], out: &mut [f32], f: impl Fn(f32, f32) -> f32 + Sync) {
-    let run = |o: &mut [f32], a: &[f32], b: &[f32]| {
+    for_each_chunk(out, &|o, at| {
+        let (a, b) = (&a[at..][..o.len()], &b[at..][..o.len()]);
         o.iter_mut().zip(a.iter().zip(b)).for_each(|(o, (&a, &b))| *o = f(a, b));
-    };
-    if out.len() <= CHUNK {
-        run(out, a, b);
-    } else {
-        let chunks = out.par_chunks_mut(CHUNK).zip(a.par_chunks(CHUNK)).zip(b.par_chunks(CHUNK));
-        chunks.for_each(|((o, a), b)| run(o, a, b));
-    }
+    });
 }
 
 /// `a[i] = f(a[i], b[i])`, in parallel chunks.
 pub fn zip_map_in_place(a: &mut [f32], b: &[f32], f: impl Fn(f32, f32) -> f32 + Sync) {
-    let run = |a: &mut [f32], b: &[f32]| a.iter_mut().zip(b).for_each(|(a, &b)| *a = f(*a, b));
-    if a.len() <= CHUNK {
-        run(a, b);
+    for_each_chunk(a, &|a, at| {
+        let b = &b[at..][..a.len()];
+        a.iter_mut().zip(b).for_each(|(a, &b)| *a = f(*a, b));
+    });
+}
+
+/// Calls `body(piece, offset)` on each [`CHUNK`]-long piece of `data`, which starts at element
+/// `offset`: in parallel, or directly when `data` is one chunk. Not generic, so that rayon's
+/// machinery is compiled once for all the maps rather than once per kernel (`body` is called
+/// once a chunk).
+fn for_each_chunk(data: &mut [f32], body: &(dyn Fn(&mut [f32], usize) + Sync)) {
+    if data.len() <= CHUNK {
+        body(data, 0);
     } else {
-        a.par_chunks_mut(CHUNK).zip(b.par_chunks(CHUNK)).for_each(|(a, b)| run(a, b));
+        data.par_chunks_mut(CHUNK).enumerate().for_each(|(c, piece)| body(piece, c * CHUNK));
     }
 }
 
