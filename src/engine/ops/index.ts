@@ -2,6 +2,7 @@
 export * from './activation.js';
 export * from './batchnorm.js';
 export * from './conv.js';
+export * from './elementwise.js';
 export * from './gemm.js';
 export * from './linear.js';
 export * from './loss.js';
