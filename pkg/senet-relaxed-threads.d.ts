@@ -25,6 +25,22 @@ export function adaptive_avg_pool2d_backward(grad_output: number, grad_output_le
 export function adaptive_avg_pool2d_forward(input: number, input_len: number, output: number, output_len: number, batch: number, channels: number, height: number, width: number): void;
 
 /**
+ * `output = a + b`. `a`, `b`, `output`: `[len]`; `output` may be `a` or `b`.
+ */
+export function add(a: number, a_len: number, b: number, b_len: number, output: number, output_len: number): void;
+
+/**
+ * `dst += src`, how gradients accumulate. `dst`, `src`: `[len]`, distinct buffers.
+ */
+export function add_into(dst: number, dst_len: number, src: number, src_len: number): void;
+
+/**
+ * `output = max(a + b, 0)`, the residual join. `a`, `b`, `output`: `[len]`; `output` may be
+ * `a` or `b`. Its backward is `relu_backward` on `output`, for both inputs.
+ */
+export function add_relu(a: number, a_len: number, b: number, b_len: number, output: number, output_len: number): void;
+
+/**
  * Allocates `len` f32s (zeroed, 16-byte aligned) and returns the byte address.
  */
 export function alloc_f32(len: number): number;
@@ -115,6 +131,19 @@ export function cross_entropy_forward(logits: number, logits_len: number, labels
 export function free_f32(addr: number, len: number): void;
 
 /**
+ * GELU backward: `grad_input = grad_output·(Φ(input) + input·φ(input))`, from the forward's
+ * *input*. `grad_output`, `input`, `grad_input`: `[len]`; `grad_input` may be `grad_output`
+ * (in place), never `input`.
+ */
+export function gelu_backward(grad_output: number, grad_output_len: number, input: number, input_len: number, grad_input: number, grad_input_len: number): void;
+
+/**
+ * GELU forward, exact form (`nn.GELU()`): `output = input·Φ(input)`. `input`, `output`:
+ * `[len]`, any shape; `output` may be `input` (in place, though the backward needs the input).
+ */
+export function gelu_forward(input: number, input_len: number, output: number, output_len: number): void;
+
+/**
  * `C = op(A) · op(B)` (`C +=` when `accumulate`), row-major. `a_len`, `b_len`, `c_len` are the
  * lengths (in floats) of the buffers at `a`, `b`, `c`; the call fails, naming the operand and
  * its shape, if a buffer is too small for the given shape and leading dimension.
@@ -176,6 +205,11 @@ export function relu_forward(input: number, input_len: number, output: number, o
  * A pool worker's body: runs one pool thread until [`stop_thread_pool`].
  */
 export function run_pool_worker(): void;
+
+/**
+ * `output = input·factor`. `input`, `output`: `[len]`; `output` may be `input` (in place).
+ */
+export function scale(input: number, input_len: number, output: number, output_len: number, factor: number): void;
 
 /**
  * The backward pass through the whole block. grad_output, input: `[batch, channels, height,
@@ -251,6 +285,9 @@ export interface InitOutput {
     readonly adam_step: (a: number, b: number, c: number, d: number, e: number, f: number, g: number, h: number, i: number, j: number, k: number, l: number, m: number, n: number, o: number) => [number, number];
     readonly adaptive_avg_pool2d_backward: (a: number, b: number, c: number, d: number, e: number, f: number, g: number, h: number) => [number, number];
     readonly adaptive_avg_pool2d_forward: (a: number, b: number, c: number, d: number, e: number, f: number, g: number, h: number) => [number, number];
+    readonly add: (a: number, b: number, c: number, d: number, e: number, f: number) => [number, number];
+    readonly add_into: (a: number, b: number, c: number, d: number) => [number, number];
+    readonly add_relu: (a: number, b: number, c: number, d: number, e: number, f: number) => [number, number];
     readonly alloc_f32: (a: number) => [number, number, number];
     readonly argmax_rows: (a: number, b: number, c: number, d: number, e: number, f: number) => [number, number];
     readonly batch_norm2d_backward: (a: number, b: number, c: number, d: number, e: number, f: number, g: number, h: number, i: number, j: number, k: number, l: number, m: number, n: number, o: number, p: number, q: number, r: number, s: number, t: number, u: number, v: number, w: number) => [number, number];
@@ -263,6 +300,8 @@ export interface InitOutput {
     readonly cross_entropy_backward: (a: number, b: number, c: number, d: number, e: number, f: number, g: number, h: number) => [number, number];
     readonly cross_entropy_forward: (a: number, b: number, c: number, d: number, e: number, f: number, g: number, h: number) => [number, number, number];
     readonly free_f32: (a: number, b: number) => [number, number];
+    readonly gelu_backward: (a: number, b: number, c: number, d: number, e: number, f: number) => [number, number];
+    readonly gelu_forward: (a: number, b: number, c: number, d: number) => [number, number];
     readonly gemm: (a: number, b: number, c: number, d: number, e: number, f: number, g: number, h: number, i: number, j: number, k: number, l: number, m: number, n: number, o: number) => [number, number];
     readonly linear_forward: (a: number, b: number, c: number, d: number, e: number, f: number, g: number, h: number, i: number, j: number, k: number) => [number, number];
     readonly linear_grad_input: (a: number, b: number, c: number, d: number, e: number, f: number, g: number, h: number, i: number) => [number, number];
@@ -272,6 +311,7 @@ export interface InitOutput {
     readonly relu_backward: (a: number, b: number, c: number, d: number, e: number, f: number) => [number, number];
     readonly relu_forward: (a: number, b: number, c: number, d: number) => [number, number];
     readonly run_pool_worker: () => void;
+    readonly scale: (a: number, b: number, c: number, d: number, e: number) => [number, number];
     readonly se_backward: (a: number, b: number, c: number, d: number, e: number, f: number, g: number, h: number, i: number, j: number, k: number, l: number, m: number, n: number, o: number, p: number, q: number, r: number, s: number, t: number, u: number, v: number, w: number, x: number, y: number) => [number, number];
     readonly se_forward: (a: number, b: number, c: number, d: number, e: number, f: number, g: number, h: number, i: number, j: number, k: number, l: number, m: number, n: number, o: number, p: number, q: number, r: number, s: number) => [number, number];
     readonly sgd_step: (a: number, b: number, c: number, d: number, e: number, f: number, g: number, h: number, i: number, j: number, k: number, l: number) => [number, number];

@@ -70,6 +70,53 @@ export function adaptive_avg_pool2d_forward(input, input_len, output, output_len
 }
 
 /**
+ * `output = a + b`. `a`, `b`, `output`: `[len]`; `output` may be `a` or `b`.
+ * @param {number} a
+ * @param {number} a_len
+ * @param {number} b
+ * @param {number} b_len
+ * @param {number} output
+ * @param {number} output_len
+ */
+export function add(a, a_len, b, b_len, output, output_len) {
+    const ret = wasm.add(a, a_len, b, b_len, output, output_len);
+    if (ret[1]) {
+        throw takeFromExternrefTable0(ret[0]);
+    }
+}
+
+/**
+ * `dst += src`, how gradients accumulate. `dst`, `src`: `[len]`, distinct buffers.
+ * @param {number} dst
+ * @param {number} dst_len
+ * @param {number} src
+ * @param {number} src_len
+ */
+export function add_into(dst, dst_len, src, src_len) {
+    const ret = wasm.add_into(dst, dst_len, src, src_len);
+    if (ret[1]) {
+        throw takeFromExternrefTable0(ret[0]);
+    }
+}
+
+/**
+ * `output = max(a + b, 0)`, the residual join. `a`, `b`, `output`: `[len]`; `output` may be
+ * `a` or `b`. Its backward is `relu_backward` on `output`, for both inputs.
+ * @param {number} a
+ * @param {number} a_len
+ * @param {number} b
+ * @param {number} b_len
+ * @param {number} output
+ * @param {number} output_len
+ */
+export function add_relu(a, a_len, b, b_len, output, output_len) {
+    const ret = wasm.add_relu(a, a_len, b, b_len, output, output_len);
+    if (ret[1]) {
+        throw takeFromExternrefTable0(ret[0]);
+    }
+}
+
+/**
  * Allocates `len` f32s (zeroed, 16-byte aligned) and returns the byte address.
  * @param {number} len
  * @returns {number}
@@ -374,6 +421,39 @@ export function free_f32(addr, len) {
 }
 
 /**
+ * GELU backward: `grad_input = grad_output·(Φ(input) + input·φ(input))`, from the forward's
+ * *input*. `grad_output`, `input`, `grad_input`: `[len]`; `grad_input` may be `grad_output`
+ * (in place), never `input`.
+ * @param {number} grad_output
+ * @param {number} grad_output_len
+ * @param {number} input
+ * @param {number} input_len
+ * @param {number} grad_input
+ * @param {number} grad_input_len
+ */
+export function gelu_backward(grad_output, grad_output_len, input, input_len, grad_input, grad_input_len) {
+    const ret = wasm.gelu_backward(grad_output, grad_output_len, input, input_len, grad_input, grad_input_len);
+    if (ret[1]) {
+        throw takeFromExternrefTable0(ret[0]);
+    }
+}
+
+/**
+ * GELU forward, exact form (`nn.GELU()`): `output = input·Φ(input)`. `input`, `output`:
+ * `[len]`, any shape; `output` may be `input` (in place, though the backward needs the input).
+ * @param {number} input
+ * @param {number} input_len
+ * @param {number} output
+ * @param {number} output_len
+ */
+export function gelu_forward(input, input_len, output, output_len) {
+    const ret = wasm.gelu_forward(input, input_len, output, output_len);
+    if (ret[1]) {
+        throw takeFromExternrefTable0(ret[0]);
+    }
+}
+
+/**
  * `C = op(A) · op(B)` (`C +=` when `accumulate`), row-major. `a_len`, `b_len`, `c_len` are the
  * lengths (in floats) of the buffers at `a`, `b`, `c`; the call fails, naming the operand and
  * its shape, if a buffer is too small for the given shape and leading dimension.
@@ -564,6 +644,21 @@ export function relu_forward(input, input_len, output, output_len) {
  */
 export function run_pool_worker() {
     wasm.run_pool_worker();
+}
+
+/**
+ * `output = input·factor`. `input`, `output`: `[len]`; `output` may be `input` (in place).
+ * @param {number} input
+ * @param {number} input_len
+ * @param {number} output
+ * @param {number} output_len
+ * @param {number} factor
+ */
+export function scale(input, input_len, output, output_len, factor) {
+    const ret = wasm.scale(input, input_len, output, output_len, factor);
+    if (ret[1]) {
+        throw takeFromExternrefTable0(ret[0]);
+    }
 }
 
 /**

@@ -4,6 +4,9 @@ export const memory: WebAssembly.Memory;
 export const adam_step: (a: number, b: number, c: number, d: number, e: number, f: number, g: number, h: number, i: number, j: number, k: number, l: number, m: number, n: number, o: number) => [number, number];
 export const adaptive_avg_pool2d_backward: (a: number, b: number, c: number, d: number, e: number, f: number, g: number, h: number) => [number, number];
 export const adaptive_avg_pool2d_forward: (a: number, b: number, c: number, d: number, e: number, f: number, g: number, h: number) => [number, number];
+export const add: (a: number, b: number, c: number, d: number, e: number, f: number) => [number, number];
+export const add_into: (a: number, b: number, c: number, d: number) => [number, number];
+export const add_relu: (a: number, b: number, c: number, d: number, e: number, f: number) => [number, number];
 export const alloc_f32: (a: number) => [number, number, number];
 export const argmax_rows: (a: number, b: number, c: number, d: number, e: number, f: number) => [number, number];
 export const batch_norm2d_backward: (a: number, b: number, c: number, d: number, e: number, f: number, g: number, h: number, i: number, j: number, k: number, l: number, m: number, n: number, o: number, p: number, q: number, r: number, s: number, t: number, u: number, v: number, w: number) => [number, number];
@@ -16,6 +19,8 @@ export const conv2d_grad_weight: (a: number, b: number, c: number, d: number, e:
 export const cross_entropy_backward: (a: number, b: number, c: number, d: number, e: number, f: number, g: number, h: number) => [number, number];
 export const cross_entropy_forward: (a: number, b: number, c: number, d: number, e: number, f: number, g: number, h: number) => [number, number, number];
 export const free_f32: (a: number, b: number) => [number, number];
+export const gelu_backward: (a: number, b: number, c: number, d: number, e: number, f: number) => [number, number];
+export const gelu_forward: (a: number, b: number, c: number, d: number) => [number, number];
 export const gemm: (a: number, b: number, c: number, d: number, e: number, f: number, g: number, h: number, i: number, j: number, k: number, l: number, m: number, n: number, o: number) => [number, number];
 export const linear_forward: (a: number, b: number, c: number, d: number, e: number, f: number, g: number, h: number, i: number, j: number, k: number) => [number, number];
 export const linear_grad_input: (a: number, b: number, c: number, d: number, e: number, f: number, g: number, h: number, i: number) => [number, number];
@@ -25,6 +30,7 @@ export const max_pool2d_forward: (a: number, b: number, c: number, d: number, e:
 export const relu_backward: (a: number, b: number, c: number, d: number, e: number, f: number) => [number, number];
 export const relu_forward: (a: number, b: number, c: number, d: number) => [number, number];
 export const run_pool_worker: () => void;
+export const scale: (a: number, b: number, c: number, d: number, e: number) => [number, number];
 export const se_backward: (a: number, b: number, c: number, d: number, e: number, f: number, g: number, h: number, i: number, j: number, k: number, l: number, m: number, n: number, o: number, p: number, q: number, r: number, s: number, t: number, u: number, v: number, w: number, x: number, y: number) => [number, number];
 export const se_forward: (a: number, b: number, c: number, d: number, e: number, f: number, g: number, h: number, i: number, j: number, k: number, l: number, m: number, n: number, o: number, p: number, q: number, r: number, s: number) => [number, number];
 export const sgd_step: (a: number, b: number, c: number, d: number, e: number, f: number, g: number, h: number, i: number, j: number, k: number, l: number) => [number, number];

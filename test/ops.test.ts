@@ -5,12 +5,13 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Engine, type Tensor } from '../src/index.js';
 import {
-  adamStep, adaptiveAvgPool2dBackward, conv2dBackward, conv2dForward, adaptiveAvgPool2dForward, argmaxRows, batchNormBackward, batchNormForwardEval,
-  batchNormForwardTrain, crossEntropyBackward, crossEntropyForward, linearBackward, linearForward, maxPool2dBackward,
-  maxPool2dForward, reluBackward, reluForward, seBackward, seForward, sgdStep, sigmoidBackward, sigmoidForward,
+  adamStep, adaptiveAvgPool2dBackward, add, addInto, addRelu, addReluBackward, conv2dBackward, conv2dForward, adaptiveAvgPool2dForward, argmaxRows,
+  batchNormBackward, batchNormForwardEval, batchNormForwardTrain, crossEntropyBackward, crossEntropyForward, geluBackward, geluForward,
+  linearBackward, linearForward, maxPool2dBackward, maxPool2dForward, reluBackward, reluForward, scale, seBackward, seForward, sgdStep,
+  sigmoidBackward, sigmoidForward,
 } from '../src/engine/ops/index.js';
 import { Fixture } from './fixtures.js';
-import { relativeError } from './helpers.js';
+import { randomArray, relativeError } from './helpers.js';
 
 const TOL = 1e-4;
 
@@ -42,6 +43,64 @@ describe.each([1, 2])('ops match PyTorch on %i thread(s)', (threads) => {
     const inPlace = load(f, 'input');
     expect(forward(engine, inPlace, true)).toBe(inPlace);
     expectMatches(f, inPlace, 'output');
+  });
+
+  it('gelu forward and backward (exact erf form)', () => {
+    const f = Fixture.load('gelu');
+    expect(f.file.metadata.approximate).toBe('none');
+    const input = load(f, 'input');
+    expectMatches(f, geluForward(engine, input), 'output');
+    expectMatches(f, geluBackward(engine, load(f, 'grad_output'), input), 'grad_input');
+    const inPlace = load(f, 'input');
+    expect(geluForward(engine, inPlace, true)).toBe(inPlace);
+    expectMatches(f, inPlace, 'output');
+  });
+
+  it('add_relu forward and backward, the same gradient for both inputs', () => {
+    const f = Fixture.load('add_relu');
+    const [a, b] = [load(f, 'a'), load(f, 'b')];
+    const output = addRelu(engine, a, b);
+    expectMatches(f, output, 'output');
+    const gradInput = addReluBackward(engine, load(f, 'grad_output'), output);
+    expectMatches(f, gradInput, 'grad_a');
+    expectMatches(f, gradInput, 'grad_b');
+    expect(addRelu(engine, a, b, true)).toBe(a);
+    expectMatches(f, a, 'output');
+  });
+
+  // Past 16384 elements (one chunk) the kernels run on the pool; below, on the calling thread.
+  it.each([[7], [5000], [40_003]])('add, addInto and scale round like float32 arithmetic (%i elements)', (n) => {
+    /** The first element where `got` differs from `want` (bit for bit), or 'equal'. */
+    const compare = (got: Tensor, want: Float32Array) => {
+      const values = got.toArray();
+      const i = values.findIndex((v, i) => !Object.is(v, want[i]));
+      return values.length !== want.length ? `length ${values.length}` : i < 0 ? 'equal' : `[${i}]: ${values[i]} != ${want[i]}`;
+    };
+    const [x, y] = [randomArray(n, 1), randomArray(n, 2).map((v) => v * 1e-3)];
+    const [a, b] = [engine.tensor([n], x), engine.tensor([n], y)];
+    // A float64 sum or product of two float32s, rounded to float32, is the float32 result.
+    const sum = Float32Array.from(x, (v, i) => v + y[i]!);
+    expect(compare(add(engine, a, b), sum)).toBe('equal');
+    expect(compare(addRelu(engine, a, b), sum.map((v) => Math.max(v, 0)))).toBe('equal');
+    expect(compare(scale(engine, a, -0.3), Float32Array.from(x, (v) => v * Math.fround(-0.3)))).toBe('equal');
+    expect(addInto(engine, a, b)).toBe(a);
+    expect(compare(a, sum)).toBe('equal');
+    expect(compare(add(engine, b, b), y.map((v) => 2 * v))).toBe('equal');
+    expect(add(engine, a, b, true)).toBe(a);
+    expect(compare(a, Float32Array.from(sum, (v, i) => v + y[i]!))).toBe('equal');
+    expect(scale(engine, b, 4, true)).toBe(b);
+    expect(compare(b, y.map((v) => 4 * v))).toBe('equal');
+  });
+
+  it('element-wise ops name the op and both shapes on bad calls', () => {
+    const [a, b] = [engine.tensor([2, 3]), engine.tensor([3, 2])];
+    expect(() => add(engine, a, b)).toThrow('add: b is [3, 2], expected [2, 3]');
+    expect(() => addRelu(engine, a, b)).toThrow('add_relu: b is [3, 2], expected [2, 3]');
+    expect(() => addInto(engine, a, b)).toThrow('add_into: src is [3, 2], expected [2, 3]');
+    expect(() => addInto(engine, a, a)).toThrow('add_into: src must not be dst');
+    expect(() => add(engine, a, a, true)).toThrow('add: in place needs two different tensors: a is b');
+    expect(() => addReluBackward(engine, b, a)).toThrow('add_relu_backward: grad_output is [3, 2], expected [2, 3]');
+    expect(() => geluBackward(engine, b, a)).toThrow('gelu_backward: grad_output is [3, 2], expected [2, 3]');
   });
 
   it.each(['max_pool2d_2x2', 'max_pool2d_general'])('%s forward, indices and backward', (name) => {
@@ -166,7 +225,7 @@ describe.each([1, 2])('conv2d matches PyTorch on %i thread(s)', (threads) => {
   });
   afterAll(() => engine.close());
 
-  it.each(['conv2d_3x3', 'conv2d_general', 'conv2d_1x1'])('%s forward and gradients', (name) => {
+  it.each(['conv2d_3x3', 'conv2d_general', 'conv2d_1x1', 'conv2d_1x1_stride2', 'conv2d_3x3_stride2'])('%s forward and gradients', (name) => {
     const f = Fixture.load(name);
     const load = (n: string) => {
       const t = f.f32(n);

@@ -35,6 +35,17 @@
 //! copied without per-element bounds checks and only the padded border is zero-filled; with
 //! stride 1 (e.g. the 3x3 stride-1 padding-1 convolutions of SENet) a row is one contiguous copy.
 //!
+//! ResNet's downsampling layers (the 3x3 stride-2 padding-1 convolution and the 1x1 stride-2
+//! projection) have fast paths for a stride of 2 along the width, in the copies only, the GEMMs
+//! being the same: im2col reads every other element of a contiguous stretch, which vectorises
+//! (shuffles) where a strided gather does not; col2im sums each plane as its even and odd
+//! columns, by contiguous adds, and interleaves them ([`col2im_by_column_phases`]), or for the
+//! unpadded 1x1 writes each pixel once ([`col2im_subsampled`]), where the generic scatter does a
+//! scalar read-modify-write per tap and pixel. At ResNet-20's sizes the generic copies are a
+//! sizeable fraction of the GEMMs (K = 16 for the projection: its col2im touches every input
+//! pixel for 16 multiply-adds per column-matrix entry). Both paths give exactly the generic
+//! results (the same additions in the same order).
+//!
 //! 3x3 stride-1 padding-1 layers with at least 16 channels in and out (SENet's conv2-conv5) take
 //! Winograd's minimal filtering instead for all three passes (see [`crate::winograd`]): F(2x2,
 //! 3x3), 2.25x fewer multiply-adds, or for layers with at least 128 channels on both sides
@@ -70,6 +81,8 @@ static COLUMNS: Slot<f32> = Slot::new();
 static CHANNEL_MAJOR: Slot<f32> = Slot::new();
 /// grad_weight's partial sums, one `[Cout, K]` (or `[K, Cout]`) matrix per group.
 static PARTIALS: Slot<f32> = Slot::new();
+/// One plane's even and odd columns in [`col2im_by_column_phases`], `[2, H, ⌈W/2⌉]`.
+static PHASES: Slot<f32> = Slot::new();
 
 /// Shape and hyper-parameters of a 2-D convolution. Call [`Conv2dShape::validate`] before any
 /// other method: the sizes are only meaningful (and free of overflow) for a valid shape.
@@ -566,25 +579,47 @@ fn im2col(s: &Conv2dShape, images: &[f32], nb: usize, columns: &mut [f32], paral
 }
 
 /// One output row of im2col: `dst[ox] = src[xs.first + (ox − xs.range.start)·stride]` inside
-/// `xs.range`, 0 outside.
+/// `xs.range`, 0 outside. Strides 1 and 2 are contiguous reads (a copy; every other element,
+/// which LLVM vectorises with shuffles); larger strides are read one element at a time.
 fn gather_row(src: &[f32], xs: &Span, stride: usize, dst: &mut [f32]) {
     let Range { start, end } = xs.range;
     dst[..start].fill(0.0);
     dst[end..].fill(0.0);
     let inner = &mut dst[start..end];
-    if stride == 1 {
-        inner.copy_from_slice(&src[xs.first..xs.first + inner.len()]);
-    } else {
-        for (d, &v) in inner.iter_mut().zip(src[xs.first..].iter().step_by(stride)) {
-            *d = v;
+    match (stride, inner.split_last_mut()) {
+        (_, None) => {}
+        (1, _) => inner.copy_from_slice(&src[xs.first..xs.first + inner.len()]),
+        (2, Some((last, rest))) => {
+            // Pairs for all but the last, whose odd partner may lie past the row.
+            let pairs = &src[xs.first..xs.first + 2 * rest.len()];
+            rest.iter_mut().zip(pairs.chunks_exact(2)).for_each(|(d, pair)| *d = pair[0]);
+            *last = src[xs.first + 2 * rest.len()];
+        }
+        _ => {
+            for (d, &v) in inner.iter_mut().zip(src[xs.first..].iter().step_by(stride)) {
+                *d = v;
+            }
         }
     }
 }
 
 /// The adjoint of [`im2col`]: `grad_images` `[nb, Cin, H, W]` = the sum of every `columns`
-/// `[K, nb·P]` entry into the input pixel it was read from (0 where none). Each `(n, c)` plane
-/// adds its taps in a fixed order (planes are parallel tasks when `parallel`).
+/// `[K, nb·P]` entry into the input pixel it was read from (0 where none). A stride of 2 along
+/// the width has the faster [`col2im_by_column_phases`] (or, for ResNet's 1x1 unpadded
+/// projection, [`col2im_subsampled`]); both give exactly the result of [`col2im_by_taps`].
 fn col2im(s: &Conv2dShape, columns: &[f32], nb: usize, grad_images: &mut [f32], parallel: bool) {
+    if s.stride_w != 2 {
+        col2im_by_taps(s, columns, nb, grad_images, parallel);
+    } else if (s.kernel_h, s.kernel_w, s.pad_h, s.pad_w) == (1, 1, 0, 0) {
+        col2im_subsampled(s, columns, nb, grad_images, parallel);
+    } else {
+        col2im_by_column_phases(s, columns, nb, grad_images, parallel);
+    }
+}
+
+/// [`col2im`] for any shape: each `(n, c)` plane (a parallel task when `parallel`) is zeroed,
+/// then every tap's rows are added into the pixels they were read from, in tap order.
+fn col2im_by_taps(s: &Conv2dShape, columns: &[f32], nb: usize, grad_images: &mut [f32], parallel: bool) {
     let (out_h, out_w, p) = (s.out_h(), s.out_w(), s.out_plane());
     let plane = s.height * s.width;
     for_each_piece(grad_images, plane, parallel, |q, dst| {
@@ -603,6 +638,88 @@ fn col2im(s: &Conv2dShape, columns: &[f32], nb: usize, grad_images: &mut [f32], 
             }
         }
     });
+}
+
+/// [`col2im`] for a stride of 2 along the width (ResNet's 3x3 stride-2 convolutions): output
+/// column `ox` of tap `j` reads input column `2·ox + j − pw`, so each tap's row lands on input
+/// columns of one parity only, *contiguously* in that parity. Each plane is therefore summed
+/// as two phase planes, the even and the odd columns `[H, ⌈W/2⌉]`, by contiguous (vectorised)
+/// adds in tap order, then interleaved into the plane, each pixel written once. The generic
+/// scatter instead adds into every other pixel one at a time, a read-modify-write per tap and
+/// pixel. Same additions in the same order as [`col2im_by_taps`], so the same result exactly.
+fn col2im_by_column_phases(s: &Conv2dShape, columns: &[f32], nb: usize, grad_images: &mut [f32], parallel: bool) {
+    let (out_h, out_w, p) = (s.out_h(), s.out_w(), s.out_plane());
+    let (h, w) = (s.height, s.width);
+    let half = w.div_ceil(2);
+    for_each_piece(grad_images, h * w, parallel, |q, dst| {
+        let (n, c) = (q / s.in_channels, q % s.in_channels);
+        scratch::lend(&PHASES, |phases| {
+            phases.clear();
+            phases.resize(2 * h * half, 0.0);
+            let (even, odd) = phases.split_at_mut(h * half);
+            for i in 0..s.kernel_h {
+                let ys = Span::new(out_h, h, s.stride_h, s.pad_h, i);
+                for j in 0..s.kernel_w {
+                    let xs = Span::new(out_w, w, 2, s.pad_w, j);
+                    if xs.range.is_empty() {
+                        continue;
+                    }
+                    // Input column xs.first + 2·t is column xs.first / 2 + t of its phase.
+                    let phase = if xs.first.is_multiple_of(2) { &mut *even } else { &mut *odd };
+                    let row = (c * s.kernel_h + i) * s.kernel_w + j;
+                    let src = &columns[row * nb * p + n * p..][..p];
+                    for (t, oy) in ys.range.clone().enumerate() {
+                        let y = ys.first + t * s.stride_h;
+                        let from = &src[oy * out_w..][xs.range.clone()];
+                        let to = &mut phase[y * half + xs.first / 2..][..from.len()];
+                        to.iter_mut().zip(from).for_each(|(d, v)| *d += v);
+                    }
+                }
+            }
+            for (y, row) in dst.chunks_exact_mut(w).enumerate() {
+                interleave(&even[y * half..][..half], &odd[y * half..][..w / 2], row);
+            }
+        });
+    });
+}
+
+/// [`col2im`] of a 1x1 unpadded convolution with a stride of 2 along the width (ResNet's
+/// projection shortcut): each input pixel was read at most once, so the plane is written
+/// directly: a row read by output row `oy` is that row's values interleaved with zeros (the odd
+/// columns), any other row zeros. Equal to [`col2im_by_taps`]'s result (which adds each value
+/// to a zero).
+fn col2im_subsampled(s: &Conv2dShape, columns: &[f32], nb: usize, grad_images: &mut [f32], parallel: bool) {
+    let (out_w, p) = (s.out_w(), s.out_plane());
+    let (w, sh) = (s.width, s.stride_h);
+    for_each_piece(grad_images, s.height * w, parallel, |q, dst| {
+        let (n, c) = (q / s.in_channels, q % s.in_channels);
+        let src = &columns[c * nb * p + n * p..][..p];
+        for (y, row) in dst.chunks_exact_mut(w).enumerate() {
+            if y.is_multiple_of(sh) {
+                interleave_with_zeros(&src[y / sh * out_w..][..out_w], row);
+            } else {
+                row.fill(0.0);
+            }
+        }
+    });
+}
+
+/// `row[2·v] = even[v]`, `row[2·v + 1] = odd[v]`; `even` has `⌈len/2⌉` values, `odd` `⌊len/2⌋`.
+fn interleave(even: &[f32], odd: &[f32], row: &mut [f32]) {
+    let mut pairs = row.chunks_exact_mut(2);
+    pairs.by_ref().zip(even.iter().zip(odd)).for_each(|(pair, (&e, &o))| pair.copy_from_slice(&[e, o]));
+    if let [last] = pairs.into_remainder() {
+        *last = even[odd.len()];
+    }
+}
+
+/// `row[2·v] = even[v]`, `row[2·v + 1] = 0`; `even` has `⌈len/2⌉` values.
+fn interleave_with_zeros(even: &[f32], row: &mut [f32]) {
+    let mut pairs = row.chunks_exact_mut(2);
+    pairs.by_ref().zip(even).for_each(|(pair, &e)| pair.copy_from_slice(&[e, 0.0]));
+    if let [last] = pairs.into_remainder() {
+        *last = even[even.len() - 1];
+    }
 }
 
 /// The adjoint of [`gather_row`]: `dst[xs.first + (ox − xs.range.start)·stride] += src[ox]`
@@ -858,15 +975,76 @@ mod tests {
             (shape(5, 2, 20, 15, 3, (3, 3), (1, 1), (1, 1)), true),
             // Like SENet's conv1 (3 -> 64): grad_weight transposed, in 2 groups [3, 2].
             (shape(5, 3, 20, 20, 64, (3, 3), (1, 1), (1, 1)), true),
+            // ResNet's stride-2 layers (col2im by column phases, or subsampled for 1x1): even
+            // and odd sizes, batched chunks and one large image per chunk.
+            (shape(3, 4, 8, 8, 6, (3, 3), (2, 2), (1, 1)), false),
+            (shape(2, 3, 9, 11, 5, (3, 3), (2, 2), (1, 1)), true),
+            (shape(2, 2, 33, 34, 3, (3, 3), (2, 2), (1, 1)), false),
+            (shape(3, 4, 8, 8, 6, (1, 1), (2, 2), (0, 0)), false),
+            (shape(2, 3, 9, 11, 5, (1, 1), (2, 2), (0, 0)), true),
+            (shape(2, 2, 33, 34, 3, (1, 1), (2, 2), (0, 0)), false),
+            // Stride 2 along the width only, and a padded 1x1 (both by column phases).
+            (shape(2, 3, 7, 9, 4, (1, 1), (1, 2), (0, 0)), true),
+            (shape(2, 3, 7, 9, 4, (1, 1), (2, 2), (1, 1)), false),
         ];
         for (i, (s, with_bias)) in cases.into_iter().enumerate() {
             check_against_reference(s, with_bias, 100 + i as u64);
         }
     }
 
+    /// The column matrix's adjoint by the generic scatter and by [`col2im`] (which takes the
+    /// fast paths for a width stride of 2), from random columns of a 2-image chunk.
+    fn col2im_both_ways(s: &Conv2dShape) -> (Vec<f32>, Vec<f32>) {
+        let nb = 2;
+        let s = Conv2dShape { batch: nb, ..*s };
+        let columns = Rng::new(31).vec(s.patch_len() * nb * s.out_plane());
+        let mut generic = vec![f32::NAN; len(&s.input_shape())];
+        col2im_by_taps(&s, &columns, nb, &mut generic, false);
+        let mut fast = vec![f32::NAN; generic.len()];
+        col2im(&s, &columns, nb, &mut fast, false);
+        (generic, fast)
+    }
+
+    #[test]
+    fn stride_2_col2im_gives_exactly_the_generic_scatter() {
+        for s in [
+            shape(1, 3, 8, 8, 1, (3, 3), (2, 2), (1, 1)),
+            shape(1, 3, 9, 11, 1, (3, 3), (2, 2), (1, 1)),
+            shape(1, 2, 1, 1, 1, (3, 3), (2, 2), (1, 1)),
+            shape(1, 2, 7, 5, 1, (5, 4), (3, 2), (2, 3)),
+            shape(1, 2, 6, 9, 1, (2, 2), (2, 2), (0, 0)),
+            shape(1, 3, 8, 8, 1, (1, 1), (2, 2), (0, 0)),
+            shape(1, 3, 9, 11, 1, (1, 1), (2, 2), (0, 0)),
+            shape(1, 3, 9, 1, 1, (1, 1), (3, 2), (0, 0)),
+            shape(1, 3, 9, 11, 1, (1, 1), (2, 2), (1, 0)),
+        ] {
+            s.validate("test").unwrap();
+            let (generic, fast) = col2im_both_ways(&s);
+            assert_eq!(generic, fast, "{s:?}");
+        }
+    }
+
+    #[test]
+    fn stride_2_gather_reads_every_other_element() {
+        let src: Vec<f32> = (0..23).map(|v| v as f32).collect();
+        for (out_len, pad, tap) in [(12, 1, 0), (12, 1, 1), (11, 1, 2), (12, 0, 0), (3, 2, 0), (1, 1, 1)] {
+            let xs = Span::new(out_len, src.len(), 2, pad, tap);
+            let mut got = vec![f32::NAN; out_len];
+            gather_row(&src, &xs, 2, &mut got);
+            let want: Vec<f32> = (0..out_len)
+                .map(|o| (o * 2 + tap).checked_sub(pad).filter(|&x| x < src.len()).map_or(0.0, |x| src[x]))
+                .collect();
+            assert_eq!(got, want, "out_len {out_len}, pad {pad}, tap {tap}");
+        }
+    }
+
     #[test]
     fn chunks_cover_the_batch_in_even_gemm_sized_pieces() {
         let chunks = |s: Conv2dShape| (0..s.chunk_count()).map(|c| s.chunk(c)).collect::<Vec<_>>();
+        // The stride-2 shapes of the thread test.
+        assert_eq!(chunks(shape(8, 4, 64, 64, 8, (3, 3), (2, 2), (1, 1))).len(), 8);
+        assert_eq!(chunks(shape(19, 6, 16, 16, 12, (1, 1), (2, 2), (0, 0))), [(0, 10), (10, 9)]);
+        assert_eq!(chunks(shape(40, 6, 16, 15, 12, (3, 3), (2, 2), (1, 1))), [(0, 14), (14, 14), (28, 12)]);
         assert_eq!(chunks(shape(5, 2, 20, 15, 3, (3, 3), (1, 1), (1, 1))), [(0, 3), (3, 2)]);
         assert_eq!(chunks(shape(2, 2, 32, 32, 3, (3, 3), (1, 1), (1, 1))), [(0, 1), (1, 1)]);
         // SENet's last conv, 512 -> 1024 at 4x4: 23 images fill the 8 MB of scratch, so 6
@@ -903,6 +1081,10 @@ mod tests {
             (shape(9, 3, 20, 20, 64, (3, 3), (1, 1), (1, 1)), false),
             (shape(5, 8, 20, 15, 16, (3, 3), (1, 1), (1, 1)), true),
             (shape(3, 6, 9, 7, 10, (3, 2), (2, 1), (1, 0)), false),
+            // ResNet's stride-2 layers: 8 one-image chunks, chunks of [10, 9] and [14, 14, 12].
+            (shape(8, 4, 64, 64, 8, (3, 3), (2, 2), (1, 1)), false),
+            (shape(19, 6, 16, 16, 12, (1, 1), (2, 2), (0, 0)), false),
+            (shape(40, 6, 16, 15, 12, (3, 3), (2, 2), (1, 1)), true),
         ] {
             let d = Data::new(&s, with_bias, &mut Rng::new(9));
             threads::start_native_pool(1).unwrap();

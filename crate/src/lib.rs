@@ -8,6 +8,7 @@ pub mod activation;
 pub mod api;
 pub mod batchnorm;
 pub mod conv;
+pub mod elementwise;
 pub mod gemm;
 pub mod linear;
 pub mod loss;
@@ -15,6 +16,7 @@ pub mod optim;
 pub mod pooling;
 pub mod se;
 pub mod scratch;
+pub mod special;
 pub mod threads;
 pub mod winograd;
 #[cfg(test)]

@@ -9,11 +9,16 @@
 //! - Before touching memory, check that every length matches the shape the other arguments
 //!   imply; on mismatch return `Err(shape_error(op, what, got, expected))`, which names the op
 //!   and both shapes. A kernel never panics on user input.
-//! - Run the kernel inside `crate::threads::run(|| ...)` so it uses the pool.
+//! - Run the kernel inside `crate::threads::run(|| ...)` so it uses the pool; element-wise
+//!   kernels go through `crate::elementwise::run(len, || ...)`, which does that only for
+//!   tensors of more than one chunk.
+//! - A buffer that a call writes may be one it reads only where the function says so (the
+//!   in-place forms); [`same_buffer`] tells the two cases apart and rejects partial overlaps.
 
 pub mod activation;
 pub mod batchnorm;
 pub mod conv;
+pub mod elementwise;
 pub mod linear;
 pub mod loss;
 pub mod optim;
@@ -94,4 +99,40 @@ pub fn check_len(op: &str, what: &str, got: usize, shape: &[usize]) -> Result<()
 pub fn format_shape(shape: &[usize]) -> String {
     let dims: Vec<String> = shape.iter().map(|d| d.to_string()).collect();
     format!("[{}]", dims.join(", "))
+}
+
+/// Whether buffer `a` is buffer `b` (same address), both `len` f32s long: `Ok(false)` when
+/// they are disjoint, an error when they partly overlap.
+pub fn same_buffer(
+    op: &str,
+    (a_name, a): (&str, usize),
+    (b_name, b): (&str, usize),
+    len: usize,
+) -> Result<bool, String> {
+    let bytes = 4 * len as u64;
+    let (a64, b64) = (a as u64, b as u64);
+    if len == 0 || a64 + bytes <= b64 || b64 + bytes <= a64 {
+        Ok(false)
+    } else if a == b {
+        Ok(true)
+    } else {
+        Err(format!("{op}: {a_name} overlaps {b_name} without being the same buffer"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::same_buffer;
+
+    #[test]
+    fn same_buffer_tells_equal_disjoint_and_partly_overlapping_buffers_apart() {
+        let (a, b) = (("output", 1000), ("input", 1040));
+        assert_eq!(same_buffer("op", a, a, 10), Ok(true));
+        assert_eq!(same_buffer("op", a, b, 10), Ok(false));
+        assert_eq!(same_buffer("op", b, a, 10), Ok(false));
+        assert_eq!(same_buffer("op", a, b, 0), Ok(false));
+        let err = Err("relu_forward: output overlaps input without being the same buffer".to_string());
+        assert_eq!(same_buffer("relu_forward", a, b, 11), err);
+        assert_eq!(same_buffer("relu_forward", a, ("input", 996), 2), err);
+    }
 }

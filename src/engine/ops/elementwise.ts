@@ -1,73 +1,62 @@
 /**
- * TEMPORARY host implementations (replaced by the crate's kernels when they land): elementwise
- * add, in-place accumulate, fused add+ReLU and its backward, and scaling.
+ * Element-wise arithmetic on tensors of one shape: the residual join (`add`, the fused
+ * `addRelu`), gradient accumulation (`addInto`) and `scale`. Backward passes: `add`'s gradient is
+ * grad_output itself for both inputs; `addRelu`'s is `addReluBackward` (ReLU's backward on the
+ * output), the same for both inputs; `scale`'s is `scale` of grad_output by the same factor.
  */
 import type { Engine } from '../engine.js';
+import { OpError } from '../errors.js';
 import type { Tensor } from '../tensor.js';
-import { expectShape } from './checks.js';
+import { buf, expectShape, runKernel } from './checks.js';
 
-export function add(engine: Engine, a: Tensor, b: Tensor): Tensor {
-  expectShape(engine, 'add', 'b', b, a.shape);
-  const x = a.toArray();
-  const y = b.toArray();
-  for (let i = 0; i < x.length; i++) x[i]! += y[i]!;
-  return engine.tensor(a.shape, x);
+type Binary = 'add' | 'add_relu';
+
+function binary(op: Binary, engine: Engine, a: Tensor, b: Tensor, inPlace: boolean): Tensor {
+  engine.check(op, a);
+  expectShape(engine, op, 'b', b, a.shape);
+  if (inPlace && a === b) throw new OpError(op, 'in place needs two different tensors: a is b');
+  const output = inPlace ? a : engine.tensor(a.shape);
+  runKernel(op, () => engine.kernels[op](...buf(a), ...buf(b), ...buf(output)));
+  return output;
 }
 
-export function addInto(engine: Engine, target: Tensor, source: Tensor): void {
-  expectShape(engine, 'add_into', 'source', source, target.shape);
-  const x = target.toArray();
-  const y = source.toArray();
-  for (let i = 0; i < x.length; i++) x[i]! += y[i]!;
-  target.set(x);
-}
+/** `a + b` (same shape); with `inPlace` the sum is written over `a`, which is returned. */
+export const add = (engine: Engine, a: Tensor, b: Tensor, inPlace = false): Tensor => binary('add', engine, a, b, inPlace);
 
-export function addRelu(engine: Engine, a: Tensor, b: Tensor): Tensor {
-  expectShape(engine, 'add_relu', 'b', b, a.shape);
-  const x = a.toArray();
-  const y = b.toArray();
-  for (let i = 0; i < x.length; i++) x[i] = Math.max(0, x[i]! + y[i]!);
-  return engine.tensor(a.shape, x);
-}
+/**
+ * `max(a + b, 0)`, the residual join (same shape); with `inPlace` written over `a`, which is
+ * returned. Its backward needs only the output: `addReluBackward`.
+ */
+export const addRelu = (engine: Engine, a: Tensor, b: Tensor, inPlace = false): Tensor =>
+  binary('add_relu', engine, a, b, inPlace);
 
+/** Gradient of `addRelu` for each of its two inputs (the same tensor), given its output. */
 export function addReluBackward(engine: Engine, gradOutput: Tensor, output: Tensor): Tensor {
-  expectShape(engine, 'add_relu_backward', 'grad_output', gradOutput, output.shape);
-  const g = gradOutput.toArray();
-  const o = output.toArray();
-  for (let i = 0; i < g.length; i++) if (!(o[i]! > 0)) g[i] = 0;
-  return engine.tensor(output.shape, g);
+  const op = 'add_relu_backward';
+  engine.check(op, output);
+  expectShape(engine, op, 'grad_output', gradOutput, output.shape);
+  const gradInput = engine.tensor(output.shape);
+  // The same mask as ReLU's backward: grad_output where the output is > 0.
+  runKernel(op, () => engine.kernels.relu_backward(...buf(gradOutput), ...buf(output), ...buf(gradInput)));
+  return gradInput;
 }
 
-export function scale(engine: Engine, input: Tensor, factor: number): Tensor {
-  engine.check('scale', input);
-  return engine.tensor(input.shape, input.toArray().map((v) => v * factor));
+/** `dst += src` (same shape, different tensors), how gradients accumulate; returns `dst`. */
+export function addInto(engine: Engine, dst: Tensor, src: Tensor): Tensor {
+  const op = 'add_into';
+  engine.check(op, dst);
+  expectShape(engine, op, 'src', src, dst.shape);
+  if (dst === src) throw new OpError(op, 'src must not be dst');
+  runKernel(op, () => engine.kernels.add_into(...buf(dst), ...buf(src)));
+  return dst;
 }
 
-function erf(x: number): number {
-  // Abramowitz-Stegun 7.1.26 is too coarse; use a series/continued fraction in f64.
-  const t = Math.abs(x);
-  if (t < 2.5) {
-    let sum = t;
-    let term = t;
-    for (let n = 1; n < 60; n++) {
-      term *= (-t * t) / n;
-      sum += term / (2 * n + 1);
-    }
-    return Math.sign(x) * (2 / Math.sqrt(Math.PI)) * sum;
-  }
-  let f = 0;
-  for (let n = 60; n >= 1; n--) f = n / 2 / (t + f);
-  return Math.sign(x) * (1 - Math.exp(-t * t) / Math.sqrt(Math.PI) / (t + f));
-}
-
-export function geluForward(engine: Engine, input: Tensor): Tensor {
-  engine.check('gelu_forward', input);
-  return engine.tensor(input.shape, input.toArray().map((x) => 0.5 * x * (1 + erf(x / Math.SQRT2))));
-}
-
-export function geluBackward(engine: Engine, gradOutput: Tensor, input: Tensor): Tensor {
-  expectShape(engine, 'gelu_backward', 'grad_output', gradOutput, input.shape);
-  const x = input.toArray();
-  const g = gradOutput.toArray();
-  return engine.tensor(input.shape, x.map((v, i) => g[i]! * (0.5 * (1 + erf(v / Math.SQRT2)) + (v * Math.exp(-0.5 * v * v)) / Math.sqrt(2 * Math.PI))));
+/** `input * factor`; with `inPlace` the input is overwritten and returned. */
+export function scale(engine: Engine, input: Tensor, factor: number, inPlace = false): Tensor {
+  const op = 'scale';
+  engine.check(op, input);
+  if (typeof factor !== 'number') throw new OpError(op, `factor must be a number, got ${typeof factor}`);
+  const output = inPlace ? input : engine.tensor(input.shape);
+  runKernel(op, () => engine.kernels.scale(...buf(input), ...buf(output), factor));
+  return output;
 }
