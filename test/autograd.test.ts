@@ -206,6 +206,67 @@ describe('memory scopes', () => {
     for (const t of [outer.kept, outer.temp, outer.returned]) t.free();
   });
 
+  it('a scope that returns a recorded tensor keeps what its backward needs; two losses backward one after the other', () => {
+    const model = allocated(new Sequential(engine, [new Conv2d(buildContext(engine, 6), 3, 4, 3, { padding: 1 }), new BatchNorm2d(buildContext(engine, 6), 4, { relu: true })]));
+    const x = input([2, 3, 5, 5], 12);
+    const head = (t: Tensor) => new Flatten(engine).call(new AdaptiveAvgPool2d(engine).call(t));
+    const labels = engine.keep(engine.indices([2], [1, 2]));
+    const gradOf = (work: () => void) => {
+      model.zeroGrad();
+      engine.scope(work);
+      return model.namedParameters().map(([, p]) => p.grad.toArray());
+    };
+    const inside = gradOf(() => crossEntropy(engine, head(model.call(x)), labels).backward());
+    const after = gradOf(() => {
+      const y = engine.scope(() => model.call(x)); // its saved batch statistics must survive the inner scope
+      crossEntropy(engine, head(y), labels).backward();
+    });
+    after.forEach((g, i) => expect(Array.from(g)).toEqual(Array.from(inside[i]!)));
+    const twice = gradOf(() => {
+      const l1 = crossEntropy(engine, head(model.call(x)), labels);
+      const l2 = crossEntropy(engine, head(model.call(x)), labels);
+      l1.backward();
+      l2.backward();
+    });
+    twice.forEach((g, i) => g.forEach((v, j) => expect(v).toBeCloseTo(2 * inside[i]![j]!, 6)));
+    model.free();
+  });
+
+  it('Sequential without grad frees its intermediates but never the caller\'s input, even behind a view', () => {
+    const model = allocated(new Sequential(engine, [new Flatten(engine), new Linear(buildContext(engine, 1), 12, 3), new ReLU(engine)]));
+    engine.noGrad(() => engine.scope(() => {
+      const x = engine.tensor([2, 3, 2, 2], randomArray(24, 2));
+      model.call(x);
+      expect(x.freed).toBe(false);
+      expect(x.toArray()).toHaveLength(24);
+    }));
+    model.free();
+  });
+
+  it('a frozen parameter\'s gradient stays zero even where one kernel computes all gradients (BatchNorm)', () => {
+    const model = allocated(new BatchNorm2d(buildContext(engine, 1), 3));
+    model.weight.requiresGrad = false;
+    const x = input([2, 3, 2, 2], 3);
+    x.requiresGrad = true;
+    model.zeroGrad();
+    engine.scope(() => crossEntropy(engine, new Flatten(engine).call(new AdaptiveAvgPool2d(engine).call(model.call(x))), engine.indices([2], [0, 1])).backward());
+    expect(model.weight.grad.toArray().every((g) => g === 0)).toBe(true);
+    expect(model.bias.grad.toArray().some((g) => g !== 0)).toBe(true);
+    model.free();
+  });
+
+  it('optimizer state made for other parameter groups is refused, and nothing is loaded', () => {
+    const model = createModel(engine, 'resnet20');
+    const grouped = new SGD(model.parameters, { lr: 0.1, momentum: 0.9, groups: [{ params: (_n, p) => p.shape.length === 1, weightDecay: 0 }] });
+    const saved = grouped.stateDict();
+    grouped.free();
+    const plain = new SGD(model.parameters, { lr: 0.1, momentum: 0.9 });
+    expect(() => plain.loadStateDict(saved)).toThrow('optimizer state: its param_sizes do not match');
+    expect(plain.stepCount).toBe(0);
+    plain.free();
+    model.free();
+  });
+
   it('backward through eval-mode batch norm is a clear error; noGrad records nothing', () => {
     const model = allocated(new BatchNorm2d(buildContext(engine, 1), 3));
     const x = input([2, 3, 2, 2], 1);

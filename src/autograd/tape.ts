@@ -8,8 +8,8 @@
  * called twice and gradients accumulated over several backwards are right by construction.
  *
  * Memory: intermediate gradients are freed as soon as the node that consumes them has run (the
- * step's scope frees the rest); a leaf's gradient is written straight into its `grad` when that
- * is empty (after zeroGrad()), and added to it otherwise.
+ * enclosing scope frees the rest; run backward inside one); a leaf's gradient is written straight
+ * into its `grad` when that is empty (after zeroGrad()), and added to it otherwise.
  */
 import type { Engine } from '../engine/engine.js';
 import { OpError, formatShape } from '../engine/errors.js';
@@ -63,7 +63,7 @@ export class Tape {
 
   /** Forgets the nodes from `length` on (their tensors were freed by the scope that made them). */
   truncate(length: number): void {
-    for (const node of this.nodes.splice(length)) node.output.producer = undefined;
+    forget(this.nodes.splice(length));
   }
 
   /** Backward from `loss` (see Tensor.backward); `gradient` is the seed, 1 by default. */
@@ -94,7 +94,7 @@ export class Tape {
           needs: (k) => node.inputs[k]?.requiresGrad ?? false,
           into: (k) => {
             const input = node.inputs[k];
-            return input && input.producer === undefined && input.grad && input.gradEmpty ? input.grad : undefined;
+            return input?.requiresGrad && input.producer === undefined && input.grad && input.gradEmpty ? input.grad : undefined;
           },
           give: (k, grad) => {
             const input = node.inputs[k];
@@ -113,8 +113,18 @@ export class Tape {
       }
     } finally {
       grads.releaseAll();
-      this.truncate(0);
+      // The graph of `loss` (and whatever was recorded before it) is used up, as in PyTorch;
+      // what was recorded after it (another loss's graph) stays for its own backward.
+      forget(this.nodes.splice(0, end + 1));
     }
+  }
+}
+
+/** Detaches the outputs of `nodes` from the tape: they become constants, not leaves. */
+function forget(nodes: readonly GradNode[]): void {
+  for (const node of nodes) {
+    node.output.producer = undefined;
+    node.output.requiresGrad = false;
   }
 }
 

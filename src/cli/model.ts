@@ -22,6 +22,6 @@ export function chooseModel(flag: unknown, weights?: { bytes: Uint8Array; source
   try {
     return { name: resolveModelName(flag as string | undefined, recorded?.model, weights?.source ?? ''), recorded };
   } catch (error) {
-    throw new UsageError((error as Error).message);
+    throw new UsageError(`${(error as Error).message} (drop --model, or pass --model ${recorded?.model})`);
   }
 }

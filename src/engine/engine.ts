@@ -173,10 +173,18 @@ export class Engine implements TensorStorage {
   }
 
   private closeScope(tensors: Set<Tensor<DType>>, returned: Tensor<DType>[], tapeStart: number): void {
+    if (returned.some((t) => t.producer !== undefined)) {
+      // A returned tensor's recorded backward reads what the scope made (saved inputs, batch
+      // statistics): all of it moves to the enclosing scope (none: the caller's, as for any tensor
+      // made outside a scope), so that backward can run after the scope.
+      const parent = this.scopes.at(-1);
+      if (parent) for (const t of tensors) if (!t.freed) parent.add(t);
+      return;
+    }
     const keep = new Set(returned.map((t) => t.owner));
     for (const t of tensors) if (!keep.has(t) && !t.freed) t.free();
-    // What was recorded in the scope refers to freed tensors, unless a returned tensor was made by it.
-    if (!returned.some((t) => t.producer !== undefined)) this.tape.truncate(tapeStart);
+    // What was recorded in the scope refers to freed tensors.
+    this.tape.truncate(tapeStart);
   }
 
   private allocate<D extends DType>(dtype: D, shape: readonly number[], values?: ArrayLike<number>): Tensor<D> {

@@ -96,6 +96,7 @@ export interface ParameterRange {
 export class ParameterBuffer {
   private flat: { values: Tensor; grads: Tensor } | undefined;
   private groups: ParameterRange[] = [];
+  private order: Parameter[] = [];
   /** Bumped by every new layout: optimizer state made for another layout is refused. */
   layoutVersion = 0;
 
@@ -173,7 +174,13 @@ export class ParameterBuffer {
     this.free();
     this.flat = { values, grads };
     this.groups = ranges;
+    this.order = [...layout.flatMap((g) => g.parameters), ...frozen];
     this.layoutVersion++;
+  }
+
+  /** Each parameter's size in the order of the flat buffer, then each group's size: what optimizer state depends on. */
+  get layout(): { parameterSizes: number[]; groupSizes: number[] } {
+    return { parameterSizes: this.order.map((p) => p.size), groupSizes: this.groups.map((g) => g.size) };
   }
 
   /** Whether the layout still matches which parameters require grad. */

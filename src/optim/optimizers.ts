@@ -69,24 +69,39 @@ export abstract class Optimizer {
     return t;
   }
 
-  /** State for a checkpoint: each buffer flat, plus the step count. */
+  /**
+   * State for a checkpoint: each buffer flat, the step count, and the layout the buffers follow
+   * (`param_sizes`: each parameter's size in buffer order; `group_sizes`: each group's).
+   */
   stateDict(): Map<string, StateValue> {
     const out = new Map<string, StateValue>();
     for (const [name, t] of this.stateTensors) out.set(name, { dtype: 'F32', shape: [...t.shape], data: t.toArray() });
     out.set('step', { dtype: 'I64', shape: [], data: BigInt64Array.of(BigInt(this.stepCount)) });
+    const { parameterSizes, groupSizes } = this.parameters.layout;
+    out.set('param_sizes', { dtype: 'I64', shape: [parameterSizes.length], data: BigInt64Array.from(parameterSizes, BigInt) });
+    out.set('group_sizes', { dtype: 'I64', shape: [groupSizes.length], data: BigInt64Array.from(groupSizes, BigInt) });
     return out;
   }
 
+  /** Loads a stateDict(); one made for another layout (other groups, other frozen parameters) is refused and nothing changes. */
   loadStateDict(state: ReadonlyMap<string, StateValue>): void {
     const count = this.parameters.count;
+    const layout = this.parameters.layout;
+    for (const [key, mine] of [['param_sizes', layout.parameterSizes], ['group_sizes', layout.groupSizes]] as const) {
+      const saved = state.get(key);
+      if (saved && Array.from(saved.data as BigInt64Array, Number).join() !== mine.join()) {
+        throw new Error(`optimizer state: its ${key} do not match this optimizer's (other parameter groups or frozen parameters)`);
+      }
+    }
     for (const [name, value] of state) {
-      if (name === 'step') {
-        this.stepCount = Number((value.data as BigInt64Array)[0]);
-      } else if (value.dtype === 'F32' && value.data.length === count) {
-        this.state(name).set(value.data);
-      } else {
+      if (name === 'step' || name === 'param_sizes' || name === 'group_sizes') continue;
+      if (!(value.dtype === 'F32' && value.data.length === count)) {
         throw new Error(`optimizer state '${name}' has ${value.data.length} values, the model has ${count} parameters`);
       }
+    }
+    for (const [name, value] of state) {
+      if (name === 'step') this.stepCount = Number((value.data as BigInt64Array)[0]);
+      else if (value.dtype === 'F32') this.state(name).set(value.data);
     }
   }
 

@@ -48,20 +48,27 @@ export function trainingCheckpoint(
   });
 }
 
-/** Restores model and optimizer from a training checkpoint; returns its progress and options. */
+/**
+ * Restores model and optimizer from a training checkpoint; returns its progress and options.
+ * `check` sees the metadata and the run options first and may refuse them (by throwing): then
+ * nothing has been loaded.
+ */
 export function restoreTrainingCheckpoint(
-  bytes: Uint8Array, source: string, model: Module, optimizer: Optimizer, checkMetadata: (metadata: Record<string, string>) => void = () => {},
+  bytes: Uint8Array, source: string, model: Module, optimizer: Optimizer,
+  check: (metadata: Record<string, string>, options: Record<string, unknown>) => void = () => {},
 ): { progress: TrainingProgress; options: Record<string, unknown> } {
   const { state, metadata } = stateDictFromBytes(bytes, source);
   if (metadata.progress === undefined) throw new Error(`${source}: not a training checkpoint (no progress metadata); use --init for a state dict`);
-  checkMetadata(metadata);
+  const options = JSON.parse(metadata.options ?? '{}') as Record<string, unknown>;
+  check(metadata, options);
   const modelState = new Map<string, StateValue>();
   const optimizerState = new Map<string, StateValue>();
   for (const [key, value] of state) {
     if (key.startsWith(OPTIMIZER_PREFIX)) optimizerState.set(key.slice(OPTIMIZER_PREFIX.length), value);
     else modelState.set(key, value);
   }
-  model.loadStateDict(modelState);
+  // The optimizer first: it is new, while a refused model state must leave the model as it was.
   optimizer.loadStateDict(optimizerState);
-  return { progress: JSON.parse(metadata.progress) as TrainingProgress, options: JSON.parse(metadata.options ?? '{}') as Record<string, unknown> };
+  model.loadStateDict(modelState);
+  return { progress: JSON.parse(metadata.progress) as TrainingProgress, options };
 }

@@ -59,7 +59,7 @@ export function readMetadata(metadata: Record<string, string>, source: string): 
  */
 export function resolveModelName(asked: string | undefined, fromFile: string | undefined, source: string): string {
   if (asked !== undefined && fromFile !== undefined && asked !== fromFile) {
-    throw new Error(`${source} holds a ${fromFile} state dict, not ${asked} (drop --model, or pass --model ${fromFile})`);
+    throw new Error(`${source} holds a ${fromFile} state dict, not ${asked}`);
   }
   return asked ?? fromFile ?? 'senet';
 }

@@ -8,7 +8,7 @@
 import { Engine, type EngineOptions } from '../engine/engine.js';
 import type { Features } from '../engine/features.js';
 import type { VariantName } from '../engine/variants.js';
-import { DataLoader } from '../data/loader.js';
+import { DataLoader, type BatchSource } from '../data/loader.js';
 import { ImageDataset, loadCifar10, readCifar10Archive, readCifar10Files, type Split } from '../data/cifar10.js';
 import { syntheticImages } from '../data/synthetic.js';
 import { createModel, type Model } from '../nn/models/index.js';
@@ -182,24 +182,27 @@ export class Trainer {
       const data = this.loaded();
       const run = runOptions(request);
       const optimizer = makeOptimizer(model.parameters, run);
-      const checkpointOptions = { ...run, limit: data.limit };
-      let start: TrainingProgress | undefined;
-      if (request.resume) {
-        const restored = restoreTrainingCheckpoint(request.resume, 'the checkpoint', model, optimizer, (metadata) => this.checkModel(metadata, 'the checkpoint'));
-        checkResumable(restored.options as Partial<RunOptions>, run, 'the checkpoint');
-        if (restored.options.limit !== data.limit) {
-          throw new Error(`the checkpoint was made with limit ${String(restored.options.limit)}; this data has limit ${String(data.limit)}`);
-        }
-        start = restored.progress;
-      }
-      const checkpoint = (progress: TrainingProgress) =>
-        request.checkpoints ? { checkpoint: trainingCheckpoint(model, optimizer, progress, checkpointOptions, metadataEntries(this.metadata())) } : {};
-      const trainLoader = new DataLoader(data.train, { batchSize: run.batchSize, shuffle: run.shuffle, seed: run.seed, augment: run.augment });
-      const loader = request.prefetch === false ? trainLoader : await PrefetchingLoader.start(trainLoader);
-      this.cancelRequested = false;
-      const profiler = request.profile ? new Profiler() : undefined;
-      model.profile(profiler);
+      let loader: BatchSource | undefined;
       try {
+        const checkpointOptions = { ...run, limit: data.limit };
+        let start: TrainingProgress | undefined;
+        if (request.resume) {
+          // Everything is checked before the checkpoint's state is loaded: a refused resume changes nothing.
+          start = restoreTrainingCheckpoint(request.resume, 'the checkpoint', model, optimizer, (metadata, options) => {
+            this.checkModel(metadata, 'the checkpoint');
+            checkResumable(options as Partial<RunOptions>, run, 'the checkpoint');
+            if (options.limit !== data.limit) {
+              throw new Error(`the checkpoint was made with limit ${String(options.limit)}; this data has limit ${String(data.limit)}`);
+            }
+          }).progress;
+        }
+        const checkpoint = (progress: TrainingProgress) =>
+          request.checkpoints ? { checkpoint: trainingCheckpoint(model, optimizer, progress, checkpointOptions, metadataEntries(this.metadata())) } : {};
+        const trainLoader = new DataLoader(data.train, { batchSize: run.batchSize, shuffle: run.shuffle, seed: run.seed, augment: run.augment });
+        loader = request.prefetch === false ? trainLoader : await PrefetchingLoader.start(trainLoader);
+        this.cancelRequested = false;
+        const profiler = request.profile ? new Profiler() : undefined;
+        model.profile(profiler);
         const result = await fit(engine, model, optimizer, loader, {
           epochs: run.epochs, lr: run.lr, schedule: run.schedule, maxSteps: request.maxSteps, start,
           ...(request.evaluate === false ? {} : { testLoader: new DataLoader(data.test, { batchSize: 256 }) }),

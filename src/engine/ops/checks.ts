@@ -34,8 +34,9 @@ export function runKernel<T>(op: string, kernel: () => T): T {
   }
 }
 
-/** The `(addr, len)` pair a kernel takes for a tensor. */
+/** The `(addr, len)` pair a kernel takes for a tensor (which must still be allocated). */
 export function buf(tensor: Tensor<DType>): [number, number] {
+  tensor.assertLive('kernel call');
   return [tensor.addr, tensor.size];
 }
 

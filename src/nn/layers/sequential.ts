@@ -20,7 +20,7 @@ export class Sequential extends Module {
     let x = input;
     for (const layer of this.layers) {
       const y = layer.call(x);
-      if (!this.engine.isGradEnabled && x !== input && y.owner !== x.owner) this.engine.release(x);
+      if (!this.engine.isGradEnabled && x.owner !== input.owner && y.owner !== x.owner) this.engine.release(x);
       x = y;
     }
     return x;
