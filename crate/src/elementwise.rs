@@ -13,7 +13,8 @@
 //! the bindings go through) then does not wake the pool either: the tape accumulates many small
 //! gradients (biases, BatchNorm parameters), each far cheaper than a round trip to the pool.
 //! Every element is computed alone, so results never depend on the thread count or the
-//! chunking. SIMD: the loops are plain zips over slices, which LLVM vectorises (simd128).
+//! chunking. All maps share one non-generic driver ([`for_each_chunk`]), so that rayon's code is
+//! compiled once. SIMD: the loops are plain zips over slices, which LLVM vectorises (simd128).
 
 use crate::activation::relu;
 use rayon::prelude::*;
