@@ -58,6 +58,8 @@ def main():
     p.add_argument('--schedule', choices=['constant', 'cosine'], default='constant')
     p.add_argument('--augment', choices=['none', 'crop-flip'], default='none')
     p.add_argument('--seed', type=int, default=0)
+    p.add_argument('--stop-after', type=int, default=None, metavar='K',
+                   help='stop after K epochs of the --epochs schedule (as senet train --steps)')
     args = p.parse_args()
 
     torch.set_num_threads(args.threads)
@@ -76,7 +78,7 @@ def main():
     sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, args.epochs) if args.schedule == 'cosine' else None
     print(f'{args.model}: {sum(q.numel() for q in model.parameters()):,} parameters, torch {torch.__version__}, '
           f'{args.threads} threads', flush=True)
-    for epoch in range(1, args.epochs + 1):
+    for epoch in range(1, (args.stop_after or args.epochs) + 1):
         model.train()
         started = time.perf_counter()
         order = rng.permutation(len(train_y))
