@@ -6,6 +6,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { describe, it } from 'vitest';
+import type { StateValue } from '../src/nn/module.js';
 import { getTensor, parseSafetensors, type SafetensorsFile } from '../src/train/safetensors.js';
 
 export const FIXTURE_DIR = fileURLToPath(new URL('./fixtures/', import.meta.url));
@@ -52,6 +53,22 @@ export class Fixture {
     const value = this.file.metadata[key];
     if (value === undefined) throw new Error(`${this.name}: no metadata '${key}'`);
     return JSON.parse(value) as T;
+  }
+
+  /**
+   * The state dict held under `prefix` (`after.`, `after_sgd.`, `state.`); with no prefix, every
+   * tensor that is not a training step's input, output, gradient or after-step value.
+   */
+  state(prefix = ''): Map<string, StateValue> {
+    const state = new Map<string, StateValue>();
+    for (const [name, t] of this.file.tensors) {
+      if (!name.startsWith(prefix)) continue;
+      const key = name.slice(prefix.length);
+      if (prefix === '' && (/^(grad|after|after_sgd|state)\./.test(key) || ['input', 'labels', 'logits', 'loss'].includes(key))) continue;
+      if (t.dtype === 'F32') state.set(key, { dtype: 'F32', shape: t.shape, data: t.data });
+      else if (t.dtype === 'I64') state.set(key, { dtype: 'I64', shape: t.shape, data: t.data });
+    }
+    return state;
   }
 
   names(): string[] {

@@ -19,18 +19,6 @@ import { relativeError } from './helpers.js';
 
 const TOL = 1e-3;
 
-/** The state dict held under `prefix` in a fixture (`state.` for model_*, '' for *_b4 minus the rest). */
-function stateOf(fixture: Fixture, prefix: string, exclude: RegExp = /^$/): Map<string, StateValue> {
-  const state = new Map<string, StateValue>();
-  for (const [name, t] of fixture.file.tensors) {
-    if (!name.startsWith(prefix)) continue;
-    const key = name.slice(prefix.length);
-    if (prefix === '' && exclude.test(key)) continue;
-    state.set(key, t.dtype === 'I64' ? { dtype: 'I64', shape: t.shape, data: t.data as BigInt64Array } : { dtype: 'F32', shape: t.shape, data: t.data as Float32Array });
-  }
-  return state;
-}
-
 let engine: Engine;
 beforeAll(async () => {
   engine = await Engine.create({ threads: 2, variant: 'simd-threads' });
@@ -55,7 +43,7 @@ describe('the registry', () => {
 for (const entry of MODELS) {
   itWithFixture(`model_${entry.name}`, `${entry.name}: PyTorch's state dict loads (same keys, shapes and count) and gives its eval logits`, (fixture) => {
     const model = createModel(engine, entry.name);
-    const state = stateOf(fixture, 'state.');
+    const state = fixture.state('state.');
     expect([...model.stateDict().keys()].sort()).toEqual([...state.keys()].sort());
     expect(model.parameters.count).toBe(fixture.meta<number>('parameters'));
     model.loadStateDict(state);
@@ -104,13 +92,11 @@ describe.skipIf(!hasTorch)('our state dicts in PyTorch', () => {
 });
 
 describeWithFixture('se_resnet20_b4', 'se_resnet20 at batch 4 matches PyTorch', (fixture) => {
-  const NOT_STATE = /^(grad|after|after_sgd)\.|^(input|labels|logits|loss)$/;
-
   /** Loads the fixture's start state, runs one train-mode forward and backward, then `step`. */
   function trainingStep(makeOptimizer: (model: ReturnType<typeof createModel>) => Adam | SGD) {
     const f = fixture();
     const model = createModel(engine, 'se_resnet20');
-    model.loadStateDict(stateOf(f, '', NOT_STATE));
+    model.loadStateDict(f.state());
     const optimizer = makeOptimizer(model);
     const input = f.f32('input');
     const result = engine.scope(() => {
@@ -136,7 +122,7 @@ describeWithFixture('se_resnet20_b4', 'se_resnet20 at batch 4 matches PyTorch', 
    */
   function expectAfter(after: Map<string, StateValue>, prefix: string, lr?: number): void {
     const f = fixture();
-    const want = stateOf(f, prefix);
+    const want = f.state(prefix);
     expect([...after.keys()].sort()).toEqual([...want.keys()].sort());
     for (const [key, value] of after) {
       const expected = want.get(key)!;

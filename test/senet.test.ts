@@ -8,7 +8,6 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { Engine } from '../src/index.js';
 import { adamStep } from '../src/engine/ops/index.js';
 import { crossEntropy } from '../src/autograd/functional.js';
-import type { StateValue } from '../src/nn/module.js';
 import { SENet } from '../src/nn/models/senet.js';
 import { describeWithFixture, type Fixture } from './fixtures.js';
 import { relativeError } from './helpers.js';
@@ -16,19 +15,6 @@ import { relativeError } from './helpers.js';
 const TOL = 1e-3;
 /** Set before the tests run (describeWithFixture below), so never read while collecting. */
 let fixture: Fixture;
-
-/** The fixture's state dict: every key that is not an input, output, gradient or after-step value. */
-function fixtureState(prefix = ''): Map<string, StateValue> {
-  const state = new Map<string, StateValue>();
-  for (const [name, t] of fixture.file.tensors) {
-    if (!name.startsWith(prefix)) continue;
-    const key = name.slice(prefix.length);
-    if (prefix === '' && (/^(grad|after)\./.test(key) || ['input', 'labels', 'logits', 'loss'].includes(key))) continue;
-    if (t.dtype === 'F32') state.set(key, { dtype: 'F32', shape: t.shape, data: t.data });
-    else if (t.dtype === 'I64') state.set(key, { dtype: 'I64', shape: t.shape, data: t.data });
-  }
-  return state;
-}
 
 /**
  * A conv bias directly followed by batch norm has a true gradient of exactly zero (BN removes
@@ -75,7 +61,7 @@ function afterStepMismatches(got: ArrayLike<number>, want: Float32Array, grad: F
 async function trainingStep(variant: 'simd-threads' | 'relaxed-threads', threads: number) {
   const engine = await Engine.create({ variant, threads });
   const model = SENet.create(engine);
-  model.loadStateDict(fixtureState());
+  model.loadStateDict(fixture.state());
   const input = fixture.f32('input');
   const labels = engine.indices([input.shape[0]!], fixture.i64('labels').data);
   const logits = model.call(engine.tensor(input.shape, input.data));
@@ -102,7 +88,7 @@ describeWithFixture('senet_b4', 'the seed SENet (senet_b4)', (load) => {
     it('plain SIMD: logits, loss, every gradient, and the state after one Adam step', async () => {
       const step = await trainingStep('simd-threads', threads);
       expect(step.parameterCount).toBe(6_415_882);
-      expect([...step.after.keys()].sort()).toEqual([...fixtureState().keys()].sort());
+      expect([...step.after.keys()].sort()).toEqual([...fixture.state().keys()].sort());
       expect(relativeError(step.logits, fixture.f32('logits').data), 'logits').toBeLessThan(TOL);
       expect(Math.abs(step.loss - fixture.f32('loss').data[0]!)).toBeLessThan(TOL * fixture.f32('loss').data[0]!);
       for (const [name, grad] of step.grads) {
@@ -114,7 +100,7 @@ describeWithFixture('senet_b4', 'the seed SENet (senet_b4)', (load) => {
           expect(relativeError(grad, want), `grad.${name}`).toBeLessThan(TOL);
         }
       }
-      const afterStep = fixtureState('after.');
+      const afterStep = fixture.state('after.');
       for (const [key, value] of step.after) {
         const want = afterStep.get(key)!;
         if (value.dtype === 'I64') {
@@ -140,7 +126,7 @@ describeWithFixture('senet_b4', 'the seed SENet (senet_b4)', (load) => {
       const step = await trainingStep('relaxed-threads', threads);
       expect(relativeError(step.logits, fixture.f32('logits').data), 'logits').toBeLessThan(TOL);
       expect(Math.abs(step.loss - fixture.f32('loss').data[0]!)).toBeLessThan(TOL * fixture.f32('loss').data[0]!);
-      const afterStep = fixtureState('after.');
+      const afterStep = fixture.state('after.');
       for (const [key, value] of step.after) {
         if (value.dtype !== 'F32' || !/running_(mean|var)$/.test(key)) continue;
         expect(relativeError(value.data, afterStep.get(key)!.data as Float32Array), `after.${key}`).toBeLessThan(TOL);
