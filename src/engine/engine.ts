@@ -117,20 +117,15 @@ export class Engine implements TensorStorage {
     const tensors = new Set<Tensor<DType>>();
     const tapeStart = this.tape.length;
     this.scopes.push(tensors);
-    let result: T;
+    let returned: Tensor<DType>[] = [];
     try {
-      result = work();
-    } catch (error) {
+      const result = work();
+      returned = tensorsIn(result);
+      return result;
+    } finally {
       this.scopes.pop();
-      this.closeScope(tensors, [], tapeStart);
-      throw error;
+      this.closeScope(tensors, returned, tapeStart);
     }
-    this.scopes.pop();
-    const returned = tensorsIn(result);
-    this.closeScope(tensors, returned, tapeStart);
-    const parent = this.scopes.at(-1);
-    if (parent) for (const t of returned) if (tensors.has(t.owner)) parent.add(t.owner);
-    return result;
   }
 
   /** Takes `tensor` out of every scope: the caller frees it (parameters, optimizer state, running stats). */
@@ -172,17 +167,23 @@ export class Engine implements TensorStorage {
     this.tape.backward(tensor, gradient);
   }
 
+  /**
+   * Ends a scope (already popped): frees what it made except `returned`, which moves to the
+   * enclosing scope (none: the caller's, as for any tensor made outside a scope).
+   */
   private closeScope(tensors: Set<Tensor<DType>>, returned: Tensor<DType>[], tapeStart: number): void {
+    const parent = this.scopes.at(-1);
     if (returned.some((t) => t.producer !== undefined)) {
       // A returned tensor's recorded backward reads what the scope made (saved inputs, batch
-      // statistics): all of it moves to the enclosing scope (none: the caller's, as for any tensor
-      // made outside a scope), so that backward can run after the scope.
-      const parent = this.scopes.at(-1);
+      // statistics): all of it moves, so that backward can run after the scope.
       if (parent) for (const t of tensors) if (!t.freed) parent.add(t);
       return;
     }
     const keep = new Set(returned.map((t) => t.owner));
-    for (const t of tensors) if (!keep.has(t) && !t.freed) t.free();
+    for (const t of tensors) {
+      if (keep.has(t)) parent?.add(t);
+      else if (!t.freed) t.free();
+    }
     // What was recorded in the scope refers to freed tensors.
     this.tape.truncate(tapeStart);
   }
