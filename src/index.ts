@@ -8,7 +8,7 @@ export type { VariantName } from './engine/variants.js';
 
 export { Module, StateDictError, buildContext, type BuildContext, type StateValue } from './nn/module.js';
 export { Parameter, ParameterBuffer, type ParameterGroupSpec, type ParameterRange } from './nn/parameters.js';
-export { Rng } from './nn/init.js';
+export { Rng, diracInit } from './nn/init.js';
 export { Conv2d, type Conv2dOptions } from './nn/layers/conv.js';
 export { BatchNorm2d, type BatchNorm2dOptions } from './nn/layers/batchnorm.js';
 export { ReLU, Sigmoid, GELU, Identity } from './nn/layers/activation.js';
@@ -19,6 +19,7 @@ export { SEBlock } from './nn/layers/se.js';
 export { Sequential } from './nn/layers/sequential.js';
 export { SENet, type SENetOptions } from './nn/models/senet.js';
 export { CifarResNet, type CifarResNetOptions } from './nn/models/resnet.js';
+export { FastSENet, FAST_SENET_WIDTHS, type FastSENetOptions } from './nn/models/fast-senet.js';
 export { createModel, modelEntry, MODELS, MODEL_NAMES, type Model, type ModelEntry, type ModelOptions } from './nn/models/index.js';
 export * as functional from './autograd/functional.js';
 export { CrossEntropyLoss } from './nn/loss.js';

@@ -28,9 +28,9 @@ afterAll(() => engine.close());
 describe('the registry', () => {
   it('names every model; an unknown name lists them and suggests the nearest', () => {
     expect(MODELS.map((m) => m.name)).toEqual([
-      'senet', 'se_resnet20', 'se_resnet32', 'se_resnet56', 'se_resnet110', 'resnet20', 'resnet32', 'resnet56', 'resnet110',
+      'senet', 'fast_senet', 'se_resnet20', 'se_resnet32', 'se_resnet56', 'se_resnet110', 'resnet20', 'resnet32', 'resnet56', 'resnet110',
     ]);
-    expect(() => modelEntry('se_resnet21')).toThrow("unknown model 'se_resnet21' (did you mean 'se_resnet20'?); the models are: senet, se_resnet20");
+    expect(() => modelEntry('se_resnet21')).toThrow("unknown model 'se_resnet21' (did you mean 'se_resnet20'?); the models are: senet, fast_senet, se_resnet20");
   });
 
   it.each(MODELS.map((m) => [m.name]))('%s has the parameter count it declares', (name) => {
@@ -156,5 +156,41 @@ describeWithFixture('se_resnet20_b4', 'se_resnet20 at batch 4 matches PyTorch', 
   it('the state after one SGD step (momentum 0.9, Nesterov, weight decay 5e-4)', () => {
     const step = trainingStep((model) => new SGD(model.parameters, { lr: 0.1, momentum: 0.9, nesterov: true, weightDecay: 5e-4 }));
     expectAfter(step.after, 'after_sgd.');
+  });
+});
+
+describe('fast_senet', () => {
+  it('has 297,024 trainable parameters: the whitening conv and the BatchNorm weights are frozen', () => {
+    const model = createModel(engine, 'fast_senet');
+    expect(model.parameters.trainableCount).toBe(297_024);
+    const frozen = model.namedParameters().filter(([, p]) => !p.requiresGrad).map(([name]) => name);
+    expect(frozen).toEqual(['whiten.weight', 'whiten.bias', ...[1, 2, 3].flatMap((g) => [`g${g}.norm1.weight`, `g${g}.norm2.weight`])]);
+    model.free();
+  });
+
+  it('starts with every conv2 the identity and the first C_in filters of every conv1 too (nn.init.dirac_)', () => {
+    const model = createModel(engine, 'fast_senet', { seed: 3 });
+    const state = model.stateDict();
+    for (const key of ['g1.conv1.weight', 'g1.conv2.weight', 'g2.conv1.weight', 'g3.conv2.weight']) {
+      const { shape, data } = state.get(key)! as { shape: number[]; data: Float32Array };
+      const [out, cin] = shape as [number, number];
+      for (let o = 0; o < cin; o++) {
+        for (let i = 0; i < cin * 9; i++) expect(data[o * cin * 9 + i], `${key}[${o}]`).toBe(i === o * 9 + 4 ? 1 : 0);
+      }
+      // The other filters keep PyTorch's default init: uniform in +-1/sqrt(fan_in), not zero.
+      const rest = data.subarray(cin * cin * 9);
+      expect(rest.length).toBe((out - cin) * cin * 9);
+      if (rest.length) expect(Math.max(...rest.map(Math.abs))).toBeGreaterThan(0.5 / Math.sqrt(cin * 9));
+    }
+    model.free();
+  });
+
+  it('takes widths (other models refuse them)', () => {
+    const model = createModel(engine, 'fast_senet', { widths: [16, 32, 64] });
+    expect(model.stateDict().get('head.weight')!.shape).toEqual([10, 64]);
+    expect(model.stateDict().get('g2.se.fc1.weight')!.shape).toEqual([2, 32, 1, 1]);
+    model.free();
+    expect(() => createModel(engine, 'se_resnet20', { widths: [1, 2, 3] })).toThrow("model 'se_resnet20' takes no widths option (the models that do: fast_senet)");
+    expect(() => createModel(engine, 'fast_senet', { widths: [16, 32] })).toThrow('fast_senet: widths must be three positive integers, got [16, 32]');
   });
 });

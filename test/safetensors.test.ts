@@ -258,7 +258,7 @@ describe('the PyTorch fixtures (test/fixtures/make_fixtures.py)', () => {
   });
 
   it('include the registry models small enough to commit', () => {
-    expect(smallModels.sort()).toEqual(['resnet20', 'resnet32', 'se_resnet20', 'se_resnet32'].map((m) => `model_${m}.safetensors`));
+    expect(smallModels.sort()).toEqual(['fast_senet', 'resnet20', 'resnet32', 'se_resnet20', 'se_resnet32'].map((m) => `model_${m}.safetensors`));
   });
 
   it('commit no fixture over 2 MiB (make_fixtures.py lists the larger ones in GENERATED)', () => {

@@ -132,6 +132,12 @@ export function flatten(engine: Engine, input: Tensor): Tensor {
   return reshape(engine, input, [batch, batch === 0 ? 0 : input.size / batch]);
 }
 
+/** `input * factor` for a constant `factor` (torch.mul(x, factor)): the gradient is scaled by the same factor. */
+export function mulScalar(engine: Engine, input: Tensor, factor: number): Tensor {
+  const output = scale(engine, input, factor);
+  return recorded(engine, 'mul_scalar', [input], output, (ctx) => ctx.give(0, scale(engine, ctx.gradOutput, factor)));
+}
+
 /** `a + b` (same shapes): both inputs get the output's gradient. */
 export function add(engine: Engine, a: Tensor, b: Tensor): Tensor {
   const output = addOp(engine, a, b);

@@ -71,3 +71,19 @@ export const constantInit =
   (value: number) =>
   (size: number): Float32Array =>
     new Float32Array(size).fill(value);
+
+/**
+ * nn.init.dirac_ on the first `filters` filters of a conv weight `[out, in, kh, kw]` (in place):
+ * filter `i` becomes the identity on input channel `i` (1 at the kernel's centre, 0 elsewhere).
+ * As `torch.nn.init.dirac_(w[:filters])`, so `filters` may not exceed `in` or `out`; the other
+ * filters keep their values.
+ */
+export function diracInit(weight: Float32Array, shape: readonly number[], filters: number): Float32Array {
+  const [out, inChannels, kh, kw] = shape as [number, number, number, number];
+  if (shape.length !== 4 || weight.length !== out * inChannels * kh * kw) throw new RangeError(`diracInit: weight of ${weight.length} values is not [${shape.join(', ')}]`);
+  if (!(filters <= out && filters <= inChannels)) throw new RangeError(`diracInit: ${filters} filters, but the weight is [${shape.join(', ')}]`);
+  const perFilter = inChannels * kh * kw;
+  weight.fill(0, 0, filters * perFilter);
+  for (let i = 0; i < filters; i++) weight[i * perFilter + i * kh * kw + Math.floor(kh / 2) * kw + Math.floor(kw / 2)] = 1;
+  return weight;
+}

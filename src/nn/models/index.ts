@@ -4,6 +4,7 @@
  */
 import type { Engine } from '../../engine/engine.js';
 import type { Module } from '../module.js';
+import { FAST_SENET_WIDTHS, FastSENet } from './fast-senet.js';
 import { CifarResNet } from './resnet.js';
 import { SENet } from './senet.js';
 
@@ -11,6 +12,8 @@ export interface ModelOptions {
   numClasses?: number;
   /** Seed of the default initialisation. Default 0. */
   seed?: number;
+  /** Channels of each stage, for the models that take them (fast_senet: three groups, default 32/64/128). */
+  widths?: readonly number[];
 }
 
 /** A model built by the registry: a module with its class count. */
@@ -23,6 +26,8 @@ export interface ModelEntry {
   readonly parameters: number;
   /** Input size the model is made for: channels, height, width. */
   readonly input: readonly [number, number, number];
+  /** The default widths, for a model that takes the `widths` option. */
+  readonly widths?: readonly number[];
   create(engine: Engine, options?: ModelOptions): Model;
 }
 
@@ -41,6 +46,14 @@ export const MODELS: readonly ModelEntry[] = [
     parameters: 6_415_882,
     input: [3, 32, 32],
     create: (engine, options = {}) => SENet.create(engine, options),
+  },
+  {
+    name: 'fast_senet',
+    description: 'the fast recipe\'s network: a frozen 2x2 whitening conv, three conv-pool-BN-GELU-conv-BN-GELU-SE groups (widths 32/64/128), a linear head',
+    parameters: 297_784,
+    input: [3, 32, 32],
+    widths: FAST_SENET_WIDTHS,
+    create: (engine, options = {}) => FastSENet.create(engine, options),
   },
   cifarResNet(20, 16, 274_490),
   cifarResNet(32, 16, 470_266),
@@ -64,7 +77,11 @@ export function modelEntry(name: string): ModelEntry {
 
 /** Builds the named model with PyTorch's default initialisation, its parameters allocated, in training mode. */
 export function createModel(engine: Engine, name: string, options: ModelOptions = {}): Model {
-  return modelEntry(name).create(engine, options);
+  const entry = modelEntry(name);
+  if (options.widths !== undefined && entry.widths === undefined) {
+    throw new RangeError(`model '${name}' takes no widths option (the models that do: ${MODELS.filter((m) => m.widths).map((m) => m.name).join(', ')})`);
+  }
+  return entry.create(engine, options);
 }
 
 function editDistance(a: string, b: string): number {
