@@ -16,6 +16,8 @@ export { Add, Residual, SEBasicBlock, type SEBasicBlockOptions } from './nn/laye
 export { MaxPool2d, AdaptiveAvgPool2d, Flatten } from './nn/layers/pooling.js';
 export { Linear } from './nn/layers/linear.js';
 export { SEBlock } from './nn/layers/se.js';
+export { symmetricEigen, type SymmetricEigen } from './nn/eigen.js';
+export { initWhitening, patchSecondMoment, whiteningFilters, type WhiteningOptions } from './nn/whitening.js';
 export { Sequential } from './nn/layers/sequential.js';
 export { SENet, type SENetOptions } from './nn/models/senet.js';
 export { CifarResNet, type CifarResNetOptions } from './nn/models/resnet.js';

@@ -1,0 +1,109 @@
+/**
+ * The library pieces of the fast recipe (issue 14), each against PyTorch where PyTorch has the
+ * same thing: the whitening init (and the Jacobi eigensolver under it), the piecewise-linear
+ * schedule, SGD with per-group learning rates and decays, the alternating flip + reflect
+ * translation, the lookahead and flip TTA.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Engine, ImageDataset, createModel } from '../src/index.js';
+import { symmetricEigen } from '../src/nn/eigen.js';
+import { initWhitening, patchSecondMoment, whiteningFilters } from '../src/nn/whitening.js';
+import type { FastSENet } from '../src/nn/models/fast-senet.js';
+import { describeWithFixture } from './fixtures.js';
+import { maxRelativeError, randomArray } from './helpers.js';
+
+let engine: Engine;
+beforeAll(async () => {
+  engine = await Engine.create({ threads: 2 });
+});
+afterAll(() => engine.close());
+
+describe('symmetricEigen (Jacobi)', () => {
+  it('decomposes a random symmetric matrix: A v = lambda v, orthonormal vectors, eigenvalues descending', () => {
+    const n = 9;
+    const r = randomArray(n * n, 5);
+    const a = new Float64Array(n * n);
+    for (let i = 0; i < n; i++) for (let j = 0; j < n; j++) a[i * n + j] = r[i * n + j]! + r[j * n + i]!;
+    const { values, vectors } = symmetricEigen(a, n);
+    for (let i = 1; i < n; i++) expect(values[i]!).toBeLessThanOrEqual(values[i - 1]!);
+    for (let e = 0; e < n; e++) {
+      const v = vectors.subarray(e * n, (e + 1) * n);
+      for (let i = 0; i < n; i++) {
+        let av = 0;
+        for (let j = 0; j < n; j++) av += a[i * n + j]! * v[j]!;
+        expect(Math.abs(av - values[e]! * v[i]!)).toBeLessThan(1e-12);
+      }
+      for (let f = 0; f < n; f++) {
+        let dot = 0;
+        for (let i = 0; i < n; i++) dot += v[i]! * vectors[f * n + i]!;
+        expect(Math.abs(dot - (e === f ? 1 : 0))).toBeLessThan(1e-12);
+      }
+    }
+  });
+
+  it('refuses what is not a square matrix of finite numbers', () => {
+    expect(() => symmetricEigen([1, 2, 3], 2)).toThrow('symmetricEigen: 3 values is not an n x n matrix with n = 2');
+    expect(() => symmetricEigen([1, NaN, NaN, 1], 2)).toThrow('symmetricEigen: entry (0, 1) is NaN');
+  });
+});
+
+describeWithFixture('whitening', 'the whitening init matches torch.linalg.eigh on PyTorch\'s patch moment', (fixture) => {
+  const load = () => {
+    const f = fixture();
+    const images = f.file.tensors.get('images')!;
+    const [n, c, h, w] = images.shape as [number, number, number, number];
+    const set = new ImageDataset(images.data as Uint8Array, new Uint8Array(n), ['x'], h, w, c);
+    return { f, set, normalize: { mean: f.meta<number[]>('mean'), std: f.meta<number[]>('std') } };
+  };
+
+  /** The largest difference of each filter from PyTorch's, after flipping it to PyTorch's sign (eigenvector signs are arbitrary). */
+  const filterError = (filters: Float32Array, want: Float32Array) => {
+    let worst = 0;
+    for (let row = 0; row < 24; row++) {
+      const got = filters.subarray(row * 12, (row + 1) * 12);
+      const expected = want.subarray(row * 12, (row + 1) * 12);
+      const sign = Math.sign(got.reduce((s, g, i) => s + g * expected[i]!, 0));
+      worst = Math.max(worst, maxRelativeError(got.map((g) => g * sign), expected));
+    }
+    return worst;
+  };
+
+  it('the uncentred second moment of the 2x2x3 patches (float32 products, other chunks than PyTorch\'s)', () => {
+    const { f, set, normalize } = load();
+    const moment = patchSecondMoment(engine, set, [2, 2], { normalize });
+    const want = f.file.tensors.get('moment')!.data as Float64Array;
+    expect(maxRelativeError(moment, want)).toBeLessThan(3e-5);
+  });
+
+  it('the filters of PyTorch\'s moment: eigenvectors, largest eigenvalue first, scaled by 1/sqrt(eig + 5e-4), then their negatives', () => {
+    const { f } = load();
+    const filters = whiteningFilters(f.file.tensors.get('moment')!.data as Float64Array, 12, f.meta<number>('eps'));
+    expect(filterError(filters, f.f32('weight').data)).toBeLessThan(1e-5);
+    for (let row = 0; row < 12; row++) {
+      for (let k = 0; k < 12; k++) expect(filters[(12 + row) * 12 + k]).toBe(-filters[row * 12 + k]!);
+    }
+  });
+
+  it('initWhitening sets the conv weight from the images and keeps its bias', () => {
+    const { f, set, normalize } = load();
+    const model = createModel(engine, 'fast_senet') as FastSENet;
+    const bias = model.whiten.bias!.value.toArray();
+    const filters = initWhitening(engine, model.whiten, set, { normalize, eps: f.meta<number>('eps') });
+    expect(model.whiten.weight.value.toArray()).toEqual(filters);
+    expect(model.whiten.bias!.value.toArray()).toEqual(bias);
+    // The moment's float32 rounding (3e-5 apart from PyTorch's) moves eigenvectors of close
+    // eigenvalues by more.
+    expect(filterError(filters, f.f32('weight').data)).toBeLessThan(1e-2);
+    model.free();
+  });
+
+  it('refuses a conv that is not a whitening conv of the images', () => {
+    const { set } = load();
+    const model = createModel(engine, 'se_resnet20');
+    const conv1 = model.children().find(([name]) => name === 'conv1')![1];
+    expect(() => initWhitening(engine, conv1 as never, set)).toThrow(
+      'initWhitening: a whitening conv of 3x3 patches of 3-channel images has weight [54, 3, 3, 3], got [16, 3, 3, 3]',
+    );
+    model.free();
+  });
+});
