@@ -28,7 +28,7 @@ export { CrossEntropyLoss } from './nn/loss.js';
 export { Profiler, formatProfile, type ProfileRow } from './autograd/profile.js';
 
 export { Optimizer, Adam, AdamW, SGD, type AdamOptions, type SgdOptions } from './optim/optimizers.js';
-export { learningRate, SCHEDULES, type ScheduleName } from './optim/schedules.js';
+export { learningRate, piecewiseLinear, SCHEDULES, type ScheduleName } from './optim/schedules.js';
 
 export { DataLoader, AUGMENTS, type Augment, type Batch, type BatchSource, type LabeledImages, type LoaderOptions } from './data/loader.js';
 export { ImageDataset, CIFAR10_CLASSES, loadCifar10, readCifar10Tar, parseCifarBatch } from './data/cifar10.js';

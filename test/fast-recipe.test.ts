@@ -5,7 +5,8 @@
  * translation, the lookahead and flip TTA.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Engine, ImageDataset, createModel } from '../src/index.js';
+import { Engine, ImageDataset, Parameter, ParameterBuffer, SGD, createModel } from '../src/index.js';
+import { piecewiseLinear } from '../src/optim/schedules.js';
 import { symmetricEigen } from '../src/nn/eigen.js';
 import { initWhitening, patchSecondMoment, whiteningFilters } from '../src/nn/whitening.js';
 import type { FastSENet } from '../src/nn/models/fast-senet.js';
@@ -105,5 +106,45 @@ describeWithFixture('whitening', 'the whitening init matches torch.linalg.eigh o
       'initWhitening: a whitening conv of 3x3 patches of 3-channel images has weight [54, 3, 3, 3], got [16, 3, 3, 3]',
     );
     model.free();
+  });
+});
+
+describe('piecewiseLinear (np.interp)', () => {
+  it('interpolates between the knots and holds the end values outside them', () => {
+    const [xs, ys] = [[0, 224, 975], [0.2, 1, 0.07]];
+    expect(piecewiseLinear(0, xs, ys)).toBe(0.2);
+    expect(piecewiseLinear(112, xs, ys)).toBeCloseTo(0.6, 12);
+    expect(piecewiseLinear(224, xs, ys)).toBe(1);
+    expect(piecewiseLinear(224 + (975 - 224) / 2, xs, ys)).toBeCloseTo(0.535, 12);
+    expect(piecewiseLinear(975, xs, ys)).toBeCloseTo(0.07, 12);
+    expect(piecewiseLinear(-3, xs, ys)).toBe(0.2);
+    expect(piecewiseLinear(2000, xs, ys)).toBe(0.07);
+    expect(() => piecewiseLinear(1, [0, 2, 1], [1, 2, 3])).toThrow('piecewiseLinear: the knots must increase, got 0, 2, 1');
+  });
+});
+
+describeWithFixture('sgd_groups', 'SGD with per-group learning rates and coupled decays matches PyTorch under a schedule', (fixture) => {
+  it('8 Nesterov steps of two groups (lr, 64 lr; weight_decay wd / each lr), LambdaLR(np.interp)', () => {
+    const f = fixture();
+    const [lr, lrB, wd] = [f.meta<number>('lr'), f.meta<number>('lr_b'), f.meta<number>('wd')];
+    const [xs, ys] = [f.meta<number[]>('schedule_x'), f.meta<number[]>('schedule_y')];
+    const a = new Parameter([37], f.f32('param_before.a').data);
+    const b = new Parameter([11], f.f32('param_before.b').data);
+    const buffer = ParameterBuffer.allocate(engine, [['a', a], ['b', b]]);
+    const optimizer = new SGD(buffer, {
+      lr, momentum: f.meta<number>('momentum'), nesterov: true, weightDecay: wd / lr,
+      groups: [{ params: [b], lrScale: lrB / lr, weightDecay: wd / lrB }],
+    });
+    for (let step = 1; step <= f.meta<number>('steps'); step++) {
+      optimizer.lr = lr * piecewiseLinear(step - 1, xs, ys);
+      expect(optimizer.lr).toBeCloseTo(f.file.tensors.get(`lr_step${step}.a`)!.data[0] as number, 15);
+      a.grad.set(f.f32(`grad_step${step}.a`).data);
+      b.grad.set(f.f32(`grad_step${step}.b`).data);
+      optimizer.step();
+      expect(maxRelativeError(a.value.toArray(), f.f32(`param_after_step${step}.a`).data), `a after step ${step}`).toBeLessThan(1e-6);
+      expect(maxRelativeError(b.value.toArray(), f.f32(`param_after_step${step}.b`).data), `b after step ${step}`).toBeLessThan(1e-6);
+    }
+    optimizer.free();
+    buffer.free();
   });
 });

@@ -38,3 +38,23 @@ export function learningRate(name: ScheduleName, step: number, ctx: ScheduleCont
     }
   }
 }
+
+/**
+ * `np.interp(step, xs, ys)`: linear between the knots `(xs[i], ys[i])`, `ys[0]` before the
+ * first and the last `ys` after the last (xs increasing). The fast recipe's schedule is
+ * `piecewiseLinear(step, [0, int(0.23 * total), total], [0.2, 1, 0.07])`, a multiplier of the rate.
+ */
+export function piecewiseLinear(step: number, xs: readonly number[], ys: readonly number[]): number {
+  if (xs.length === 0 || xs.length !== ys.length) throw new RangeError(`piecewiseLinear: ${xs.length} knots x and ${ys.length} values y`);
+  for (let i = 1; i < xs.length; i++) {
+    if (!(xs[i]! >= xs[i - 1]!)) throw new RangeError(`piecewiseLinear: the knots must increase, got ${xs.join(', ')}`);
+  }
+  if (step <= xs[0]!) return ys[0]!;
+  for (let i = 1; i < xs.length; i++) {
+    if (step <= xs[i]!) {
+      const [x0, x1, y0, y1] = [xs[i - 1]!, xs[i]!, ys[i - 1]!, ys[i]!];
+      return x1 === x0 ? y1 : y0 + ((step - x0) / (x1 - x0)) * (y1 - y0);
+    }
+  }
+  return ys[ys.length - 1]!;
+}
