@@ -5,7 +5,7 @@
  * translation, the lookahead and flip TTA.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Engine, ImageDataset, Parameter, ParameterBuffer, SGD, createModel } from '../src/index.js';
+import { DataLoader, Engine, ImageDataset, Parameter, ParameterBuffer, SGD, createModel } from '../src/index.js';
 import { piecewiseLinear } from '../src/optim/schedules.js';
 import { symmetricEigen } from '../src/nn/eigen.js';
 import { initWhitening, patchSecondMoment, whiteningFilters } from '../src/nn/whitening.js';
@@ -146,5 +146,93 @@ describeWithFixture('sgd_groups', 'SGD with per-group learning rates and coupled
     }
     optimizer.free();
     buffer.free();
+  });
+});
+
+describe('the flip-translate augmentation', () => {
+  // 40 one-channel 6x7 images, every pixel of an image distinct: each output image has one placement.
+  const [h, w, count] = [6, 7, 40];
+  const images = new Uint8Array(count * h * w);
+  for (let r = 0; r < count; r++) for (let i = 0; i < h * w; i++) images[r * h * w + i] = (i * 5 + r) % 256;
+  const set = new ImageDataset(images, Uint8Array.from({ length: count }, (_, i) => i % 10), [...'0123456789'], h, w, 1);
+
+  /** PyTorch's F.pad(row, (2, 2), 'reflect') of [0, 1, 2, 3, 4]: the edge pixel is not repeated. */
+  it('reflects without repeating the edge, as PyTorch\'s reflect padding', () => {
+    // Five equal rows, so that vertical shifts leave the rows alone.
+    const line = new ImageDataset(Uint8Array.from({ length: 25 }, (_, i) => i % 5), Uint8Array.of(0), ['x'], 5, 5, 1);
+    const seen = new Set<string>();
+    for (let epoch = 0; epoch < 60; epoch++) {
+      const loader = new DataLoader(line, { batchSize: 1, augment: 'flip-translate', seed: epoch });
+      const [batch] = [...loader.batches(epoch)];
+      const row = Array.from(batch!.images.subarray(0, 5), (v) => Math.round(v * 255));
+      seen.add(row.join(''));
+    }
+    // F.pad(torch.arange(5.).view(1, 1, 1, 5), (2, 2, 0, 0), 'reflect') = [2, 1, 0, 1, 2, 3, 4, 3, 2]: every
+    // 5-window of it (a shift of -2..2), and its mirror.
+    const padded = [2, 1, 0, 1, 2, 3, 4, 3, 2];
+    const windows = [0, 1, 2, 3, 4].map((start) => padded.slice(start, start + 5));
+    const allowed = new Set([...windows, ...windows.map((row) => [...row].reverse())].map((row) => row.join('')));
+    for (const row of seen) expect(allowed.has(row), row).toBe(true);
+    expect(seen.size).toBeGreaterThanOrEqual(8);
+  });
+
+  /** The shift and flip that give `out` from record `r`, found by trying all 50. */
+  function placementOf(out: Float32Array, r: number): { dy: number; dx: number; flip: boolean } {
+    const reflect = (i: number, size: number) => (i < 0 ? -i : i >= size ? 2 * (size - 1) - i : i);
+    const found = [];
+    for (const flip of [false, true]) {
+      for (let dy = -2; dy <= 2; dy++) {
+        for (let dx = -2; dx <= 2; dx++) {
+          let same = true;
+          for (let y = 0; y < h && same; y++) {
+            for (let x = 0; x < w && same; x++) {
+              const [sy, sx] = [reflect(y + dy, h), reflect((flip ? w - 1 - x : x) + dx, w)];
+              same = Math.round(out[y * w + x]! * 255) === images[r * h * w + sy * w + sx];
+            }
+          }
+          if (same) found.push({ dy, dx, flip });
+        }
+      }
+    }
+    expect(found, `record ${r}`).toHaveLength(1);
+    return found[0]!;
+  }
+
+  it('a flip mask fixed for the run, its complement in odd epochs; shifts in [-2, 2] per image and epoch; the last partial batch dropped', () => {
+    const loader = new DataLoader(set, { batchSize: 16, shuffle: true, seed: 7, augment: 'flip-translate', dropLast: true });
+    expect(loader.batchesPerEpoch).toBe(2);
+    const shifts = new Set<string>();
+    const flips: boolean[][] = [[], [], []];
+    for (let epoch = 0; epoch < 3; epoch++) {
+      const batches = [...loader.batches(epoch)];
+      expect(batches.map((b) => b.size)).toEqual([16, 16]);
+      for (const batch of batches) {
+        batch.indices.forEach((r, n) => {
+          const p = placementOf(batch.images.subarray(n * h * w, (n + 1) * h * w), r);
+          expect(p.flip).toBe(loader.flipped(r, epoch));
+          flips[epoch]![r] = p.flip;
+          shifts.add(`${p.dy},${p.dx}`);
+        });
+      }
+    }
+    for (let r = 0; r < count; r++) {
+      if (flips[0]![r] !== undefined && flips[1]![r] !== undefined) expect(flips[1]![r]).toBe(!flips[0]![r]);
+      if (flips[0]![r] !== undefined && flips[2]![r] !== undefined) expect(flips[2]![r]).toBe(flips[0]![r]);
+    }
+    expect(shifts.size).toBeGreaterThan(15);
+    const mask = Array.from({ length: count }, (_, r) => loader.flipped(r, 0));
+    expect(mask.filter(Boolean).length).toBeGreaterThan(8);
+    expect(mask.filter(Boolean).length).toBeLessThan(32);
+    // The same seed gives the same mask and shifts; a resumed epoch (from batch 1) the same batch.
+    const again = new DataLoader(set, { batchSize: 16, shuffle: true, seed: 7, augment: 'flip-translate', dropLast: true });
+    expect([...again.batches(1, 1)][0]!.images).toEqual([...loader.batches(1)][1]!.images);
+  });
+
+  it('normalises after the placement', () => {
+    const normalize = { mean: [0.5], std: [0.25] };
+    const loader = new DataLoader(set, { batchSize: 40, augment: 'flip-translate', normalize });
+    const plain = new DataLoader(set, { batchSize: 40, augment: 'flip-translate' });
+    const [a, b] = [[...loader.batches(0)][0]!.images, [...plain.batches(0)][0]!.images];
+    a.forEach((v, i) => expect(v).toBeCloseTo((b[i]! - 0.5) / 0.25, 5));
   });
 });
