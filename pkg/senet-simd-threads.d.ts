@@ -111,19 +111,21 @@ export function conv2d_grad_input(grad_output: number, grad_output_len: number, 
 export function conv2d_grad_weight(input: number, input_len: number, grad_output: number, grad_output_len: number, grad_weight: number, grad_weight_len: number, batch: number, in_channels: number, height: number, width: number, out_channels: number, kernel_h: number, kernel_w: number, stride_h: number, stride_w: number, pad_h: number, pad_w: number): void;
 
 /**
- * `grad_logits = (probs - onehot(labels)) / batch`, the gradient of the mean loss.
- * probs `[batch, classes]` (from [`cross_entropy_forward`]), labels `[batch]` u32,
- * grad_logits `[batch, classes]` (overwritten; may not alias probs).
+ * `grad_logits = (probs − target) · grad_output / (batch for the mean, 1 for the sum)` with
+ * `target = (1 − ε)·onehot(labels) + ε/classes`: the gradient of the reduced loss, times
+ * `grad_output`. probs `[batch, classes]` (from [`cross_entropy_forward`]), labels `[batch]`
+ * u32, grad_logits `[batch, classes]` (overwritten; may not alias probs).
  */
-export function cross_entropy_backward(probs: number, probs_len: number, labels: number, labels_len: number, grad_logits: number, grad_logits_len: number, batch: number, classes: number): void;
+export function cross_entropy_backward(probs: number, probs_len: number, labels: number, labels_len: number, grad_logits: number, grad_logits_len: number, batch: number, classes: number, label_smoothing: number, sum: boolean, grad_output: number): void;
 
 /**
- * Returns the mean cross-entropy loss and writes the softmax probabilities for the backward.
+ * Returns the reduced cross-entropy loss (the mean, or the sum when `sum`) with label smoothing
+ * `label_smoothing` in [0, 1], and writes the softmax probabilities for the backward.
  * logits `[batch, classes]`, labels `[batch]` u32 class indices, probs `[batch, classes]`
  * (overwritten). Fails if a label is `>= classes`, naming its index and value. An empty batch
- * gives NaN, like PyTorch.
+ * gives NaN for the mean and 0 for the sum, like PyTorch.
  */
-export function cross_entropy_forward(logits: number, logits_len: number, labels: number, labels_len: number, probs: number, probs_len: number, batch: number, classes: number): number;
+export function cross_entropy_forward(logits: number, logits_len: number, labels: number, labels_len: number, probs: number, probs_len: number, batch: number, classes: number, label_smoothing: number, sum: boolean): number;
 
 /**
  * Frees a buffer from [`alloc_f32`] with the same `len`.
@@ -297,8 +299,8 @@ export interface InitOutput {
     readonly conv2d_grad_bias: (a: number, b: number, c: number, d: number, e: number, f: number, g: number, h: number) => [number, number];
     readonly conv2d_grad_input: (a: number, b: number, c: number, d: number, e: number, f: number, g: number, h: number, i: number, j: number, k: number, l: number, m: number, n: number, o: number, p: number, q: number) => [number, number];
     readonly conv2d_grad_weight: (a: number, b: number, c: number, d: number, e: number, f: number, g: number, h: number, i: number, j: number, k: number, l: number, m: number, n: number, o: number, p: number, q: number) => [number, number];
-    readonly cross_entropy_backward: (a: number, b: number, c: number, d: number, e: number, f: number, g: number, h: number) => [number, number];
-    readonly cross_entropy_forward: (a: number, b: number, c: number, d: number, e: number, f: number, g: number, h: number) => [number, number, number];
+    readonly cross_entropy_backward: (a: number, b: number, c: number, d: number, e: number, f: number, g: number, h: number, i: number, j: number, k: number) => [number, number];
+    readonly cross_entropy_forward: (a: number, b: number, c: number, d: number, e: number, f: number, g: number, h: number, i: number, j: number) => [number, number, number];
     readonly free_f32: (a: number, b: number) => [number, number];
     readonly gelu_backward: (a: number, b: number, c: number, d: number, e: number, f: number) => [number, number];
     readonly gelu_forward: (a: number, b: number, c: number, d: number) => [number, number];

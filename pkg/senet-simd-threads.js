@@ -366,9 +366,10 @@ export function conv2d_grad_weight(input, input_len, grad_output, grad_output_le
 }
 
 /**
- * `grad_logits = (probs - onehot(labels)) / batch`, the gradient of the mean loss.
- * probs `[batch, classes]` (from [`cross_entropy_forward`]), labels `[batch]` u32,
- * grad_logits `[batch, classes]` (overwritten; may not alias probs).
+ * `grad_logits = (probs − target) · grad_output / (batch for the mean, 1 for the sum)` with
+ * `target = (1 − ε)·onehot(labels) + ε/classes`: the gradient of the reduced loss, times
+ * `grad_output`. probs `[batch, classes]` (from [`cross_entropy_forward`]), labels `[batch]`
+ * u32, grad_logits `[batch, classes]` (overwritten; may not alias probs).
  * @param {number} probs
  * @param {number} probs_len
  * @param {number} labels
@@ -377,19 +378,23 @@ export function conv2d_grad_weight(input, input_len, grad_output, grad_output_le
  * @param {number} grad_logits_len
  * @param {number} batch
  * @param {number} classes
+ * @param {number} label_smoothing
+ * @param {boolean} sum
+ * @param {number} grad_output
  */
-export function cross_entropy_backward(probs, probs_len, labels, labels_len, grad_logits, grad_logits_len, batch, classes) {
-    const ret = wasm.cross_entropy_backward(probs, probs_len, labels, labels_len, grad_logits, grad_logits_len, batch, classes);
+export function cross_entropy_backward(probs, probs_len, labels, labels_len, grad_logits, grad_logits_len, batch, classes, label_smoothing, sum, grad_output) {
+    const ret = wasm.cross_entropy_backward(probs, probs_len, labels, labels_len, grad_logits, grad_logits_len, batch, classes, label_smoothing, sum, grad_output);
     if (ret[1]) {
         throw takeFromExternrefTable0(ret[0]);
     }
 }
 
 /**
- * Returns the mean cross-entropy loss and writes the softmax probabilities for the backward.
+ * Returns the reduced cross-entropy loss (the mean, or the sum when `sum`) with label smoothing
+ * `label_smoothing` in [0, 1], and writes the softmax probabilities for the backward.
  * logits `[batch, classes]`, labels `[batch]` u32 class indices, probs `[batch, classes]`
  * (overwritten). Fails if a label is `>= classes`, naming its index and value. An empty batch
- * gives NaN, like PyTorch.
+ * gives NaN for the mean and 0 for the sum, like PyTorch.
  * @param {number} logits
  * @param {number} logits_len
  * @param {number} labels
@@ -398,10 +403,12 @@ export function cross_entropy_backward(probs, probs_len, labels, labels_len, gra
  * @param {number} probs_len
  * @param {number} batch
  * @param {number} classes
+ * @param {number} label_smoothing
+ * @param {boolean} sum
  * @returns {number}
  */
-export function cross_entropy_forward(logits, logits_len, labels, labels_len, probs, probs_len, batch, classes) {
-    const ret = wasm.cross_entropy_forward(logits, logits_len, labels, labels_len, probs, probs_len, batch, classes);
+export function cross_entropy_forward(logits, logits_len, labels, labels_len, probs, probs_len, batch, classes, label_smoothing, sum) {
+    const ret = wasm.cross_entropy_forward(logits, logits_len, labels, labels_len, probs, probs_len, batch, classes, label_smoothing, sum);
     if (ret[2]) {
         throw takeFromExternrefTable0(ret[1]);
     }

@@ -16,8 +16,8 @@ export const conv2d_forward: (a: number, b: number, c: number, d: number, e: num
 export const conv2d_grad_bias: (a: number, b: number, c: number, d: number, e: number, f: number, g: number, h: number) => [number, number];
 export const conv2d_grad_input: (a: number, b: number, c: number, d: number, e: number, f: number, g: number, h: number, i: number, j: number, k: number, l: number, m: number, n: number, o: number, p: number, q: number) => [number, number];
 export const conv2d_grad_weight: (a: number, b: number, c: number, d: number, e: number, f: number, g: number, h: number, i: number, j: number, k: number, l: number, m: number, n: number, o: number, p: number, q: number) => [number, number];
-export const cross_entropy_backward: (a: number, b: number, c: number, d: number, e: number, f: number, g: number, h: number) => [number, number];
-export const cross_entropy_forward: (a: number, b: number, c: number, d: number, e: number, f: number, g: number, h: number) => [number, number, number];
+export const cross_entropy_backward: (a: number, b: number, c: number, d: number, e: number, f: number, g: number, h: number, i: number, j: number, k: number) => [number, number];
+export const cross_entropy_forward: (a: number, b: number, c: number, d: number, e: number, f: number, g: number, h: number, i: number, j: number) => [number, number, number];
 export const free_f32: (a: number, b: number) => [number, number];
 export const gelu_backward: (a: number, b: number, c: number, d: number, e: number, f: number) => [number, number];
 export const gelu_forward: (a: number, b: number, c: number, d: number) => [number, number];

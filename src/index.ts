@@ -24,7 +24,7 @@ export { CifarResNet, type CifarResNetOptions } from './nn/models/resnet.js';
 export { FastSENet, FAST_SENET_WIDTHS, type FastSENetOptions } from './nn/models/fast-senet.js';
 export { createModel, modelEntry, MODELS, MODEL_NAMES, type Model, type ModelEntry, type ModelOptions } from './nn/models/index.js';
 export * as functional from './autograd/functional.js';
-export { CrossEntropyLoss } from './nn/loss.js';
+export { CrossEntropyLoss, type CrossEntropyOptions } from './nn/loss.js';
 export { Profiler, formatProfile, type ProfileRow } from './autograd/profile.js';
 
 export { Optimizer, Adam, AdamW, SGD, type AdamOptions, type SgdOptions } from './optim/optimizers.js';

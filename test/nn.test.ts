@@ -60,4 +60,27 @@ describe('nn layers', () => {
     lossTensor.backward();
     expect(relativeError(input.grad!.toArray(), grad)).toBeLessThan(1e-5);
   });
+
+  it("CrossEntropyLoss({ reduction: 'sum', labelSmoothing }): the summed loss against smoothed targets, backward through a scaled gradient", () => {
+    const [n, k, eps] = [4, 5, 0.2];
+    const logits = Array.from(randomArray(n * k, 22), (v) => 3 * v);
+    const labels = [4, 0, 2, 2];
+    const input = engine.tensor([n, k], logits);
+    input.requiresGrad = true;
+    const lossTensor = new CrossEntropyLoss(engine, { reduction: 'sum', labelSmoothing: eps }).call(input, engine.indices([n], labels));
+    let want = 0;
+    const grad: number[] = [];
+    for (let i = 0; i < n; i++) {
+      const row = logits.slice(i * k, (i + 1) * k);
+      const lse = Math.log(row.reduce((a, v) => a + Math.exp(v), 0));
+      const target = (j: number) => eps / k + (j === labels[i] ? 1 - eps : 0);
+      row.forEach((v, j) => {
+        want += target(j) * (lse - v);
+        grad.push(3 * (Math.exp(v - lse) - target(j)));
+      });
+    }
+    expect(lossTensor.item()).toBeCloseTo(want, 4);
+    lossTensor.backward(engine.tensor([], [3]));
+    expect(relativeError(input.grad!.toArray(), grad)).toBeLessThan(1e-5);
+  });
 });

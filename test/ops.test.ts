@@ -185,6 +185,21 @@ describe.each([1, 2])('ops match PyTorch on %i thread(s)', (threads) => {
     expect(() => crossEntropyForward(engine, logits, bad)).toThrow('cross_entropy_forward: label 12 at index 3 is out of range for 10 classes');
   });
 
+  it.each(['sum', 'mean'] as const)('cross-entropy with label smoothing 0.2, reduced by the %s, and its gradient times grad_output', (reduction) => {
+    const f = Fixture.load('cross_entropy_smoothed');
+    const logits = load(f, 'logits');
+    const labels = engine.indices([logits.shape[0]!], f.i64('labels').data);
+    const options = { reduction, labelSmoothing: 0.2 };
+    const { loss, probs } = crossEntropyForward(engine, logits, labels, options);
+    const want = f.f32(`loss_${reduction}`).data[0]!;
+    expect(Math.abs(loss - want) / Math.abs(want)).toBeLessThan(TOL);
+    expectMatches(f, crossEntropyBackward(engine, probs, labels, options), `grad_logits_${reduction}`);
+    const half = crossEntropyBackward(engine, probs, labels, options, 0.5).toArray();
+    const full = f.f32(`grad_logits_${reduction}`).data;
+    half.forEach((g, i) => expect(g).toBeCloseTo(full[i]! / 2, 6));
+    expect(() => crossEntropyForward(engine, logits, labels, { labelSmoothing: 1.5 })).toThrow('cross_entropy_forward: label_smoothing must be in [0, 1], got 1.5');
+  });
+
   it.each(['adam', 'adamw'])('%s: three steps and the final state', (name) => {
     const f = Fixture.load(name);
     const params = load(f, 'param_before');

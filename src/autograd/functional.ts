@@ -12,9 +12,9 @@ import type { Tensor } from '../engine/tensor.js';
 import { geluBackward, geluForward, reluBackward, reluForward, sigmoidBackward, sigmoidForward } from '../engine/ops/activation.js';
 import { batchNormBackward, batchNormForwardEval, batchNormForwardTrain, type BatchNormParams } from '../engine/ops/batchnorm.js';
 import { conv2dForward, conv2dGradBias, conv2dGradInput, conv2dGradWeight, type Conv2dOptions } from '../engine/ops/conv.js';
-import { add as addOp, addRelu as addReluOp, addReluBackward, scale } from '../engine/ops/elementwise.js';
+import { add as addOp, addRelu as addReluOp, addReluBackward } from '../engine/ops/elementwise.js';
 import { linearForward, linearGradInput, linearGradParams } from '../engine/ops/linear.js';
-import { crossEntropyBackward, crossEntropyForward } from '../engine/ops/loss.js';
+import { crossEntropyBackward, crossEntropyForward, type CrossEntropyOptions } from '../engine/ops/loss.js';
 import {
   adaptiveAvgPool2dBackward, adaptiveAvgPool2dForward, maxPool2dBackward, maxPool2dForward, type Pool2dOptions,
 } from '../engine/ops/pooling.js';
@@ -169,13 +169,14 @@ export function squeezeExcitation(engine: Engine, input: Tensor, fc1: Tensor, fc
   });
 }
 
-/** nn.functional.cross_entropy, mean over the batch: a one-element tensor (`loss.item()`, `loss.backward()`). */
-export function crossEntropy(engine: Engine, logits: Tensor, labels: Tensor<'u32'>): Tensor {
-  const { loss, probs } = crossEntropyForward(engine, logits, labels);
+/**
+ * nn.functional.cross_entropy (mean over the batch unless `reduction: 'sum'`; `labelSmoothing`
+ * as PyTorch's `label_smoothing`): a one-element tensor (`loss.item()`, `loss.backward()`).
+ */
+export function crossEntropy(engine: Engine, logits: Tensor, labels: Tensor<'u32'>, options: CrossEntropyOptions = {}): Tensor {
+  const { loss, probs } = crossEntropyForward(engine, logits, labels, options);
   const output = engine.tensor([], [loss]);
   return recorded(engine, 'cross_entropy', [logits], output, (ctx) => {
-    const grad = crossEntropyBackward(engine, probs, labels);
-    const factor = ctx.gradOutput.item();
-    ctx.give(0, factor === 1 ? grad : scale(engine, grad, factor));
+    ctx.give(0, crossEntropyBackward(engine, probs, labels, options, ctx.gradOutput.item()));
   });
 }

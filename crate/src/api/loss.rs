@@ -1,14 +1,21 @@
-//! wasm-bindgen surface for [`crate::loss`]: softmax cross-entropy (`nn.CrossEntropyLoss()`,
-//! mean over the batch) and row-wise arg-max.
+//! wasm-bindgen surface for [`crate::loss`]: softmax cross-entropy
+//! (`nn.CrossEntropyLoss(reduction, label_smoothing)`) and row-wise arg-max.
 
 use super::{check_len, f32s, f32s_mut, u32s, u32s_mut};
-use crate::loss;
+use crate::loss::{self, CrossEntropyOptions, Reduction};
 use wasm_bindgen::prelude::*;
 
-/// Returns the mean cross-entropy loss and writes the softmax probabilities for the backward.
+/// The loss's options from the bindings' arguments: `sum` true for `reduction='sum'`, false for
+/// the mean; the smoothing is checked by the kernel.
+fn options(sum: bool, label_smoothing: f32) -> CrossEntropyOptions {
+    CrossEntropyOptions { reduction: if sum { Reduction::Sum } else { Reduction::Mean }, label_smoothing }
+}
+
+/// Returns the reduced cross-entropy loss (the mean, or the sum when `sum`) with label smoothing
+/// `label_smoothing` in [0, 1], and writes the softmax probabilities for the backward.
 /// logits `[batch, classes]`, labels `[batch]` u32 class indices, probs `[batch, classes]`
 /// (overwritten). Fails if a label is `>= classes`, naming its index and value. An empty batch
-/// gives NaN, like PyTorch.
+/// gives NaN for the mean and 0 for the sum, like PyTorch.
 #[wasm_bindgen]
 #[allow(clippy::too_many_arguments)]
 pub fn cross_entropy_forward(
@@ -20,6 +27,8 @@ pub fn cross_entropy_forward(
     probs_len: usize,
     batch: usize,
     classes: usize,
+    label_smoothing: f32,
+    sum: bool,
 ) -> Result<f32, JsError> {
     const OP: &str = "cross_entropy_forward";
     check_classes(OP, classes)?;
@@ -29,12 +38,13 @@ pub fn cross_entropy_forward(
     // SAFETY: lengths checked above; the engine passes live, non-overlapping buffers.
     let (logits, labels, probs) =
         unsafe { (f32s(logits, logits_len), u32s(labels, labels_len), f32s_mut(probs, probs_len)) };
-    crate::threads::run(|| loss::cross_entropy_forward(logits, labels, probs, classes)).map_err(|e| JsError::new(&e))
+    crate::threads::run(|| loss::cross_entropy_forward(logits, labels, probs, classes, options(sum, label_smoothing))).map_err(|e| JsError::new(&e))
 }
 
-/// `grad_logits = (probs - onehot(labels)) / batch`, the gradient of the mean loss.
-/// probs `[batch, classes]` (from [`cross_entropy_forward`]), labels `[batch]` u32,
-/// grad_logits `[batch, classes]` (overwritten; may not alias probs).
+/// `grad_logits = (probs − target) · grad_output / (batch for the mean, 1 for the sum)` with
+/// `target = (1 − ε)·onehot(labels) + ε/classes`: the gradient of the reduced loss, times
+/// `grad_output`. probs `[batch, classes]` (from [`cross_entropy_forward`]), labels `[batch]`
+/// u32, grad_logits `[batch, classes]` (overwritten; may not alias probs).
 #[wasm_bindgen]
 #[allow(clippy::too_many_arguments)]
 pub fn cross_entropy_backward(
@@ -46,6 +56,9 @@ pub fn cross_entropy_backward(
     grad_logits_len: usize,
     batch: usize,
     classes: usize,
+    label_smoothing: f32,
+    sum: bool,
+    grad_output: f32,
 ) -> Result<(), JsError> {
     const OP: &str = "cross_entropy_backward";
     check_classes(OP, classes)?;
@@ -55,7 +68,7 @@ pub fn cross_entropy_backward(
     // SAFETY: lengths checked above; the engine passes live, non-overlapping buffers.
     let (probs, labels, grad_logits) =
         unsafe { (f32s(probs, probs_len), u32s(labels, labels_len), f32s_mut(grad_logits, grad_logits_len)) };
-    crate::threads::run(|| loss::cross_entropy_backward(probs, labels, grad_logits, classes))
+    crate::threads::run(|| loss::cross_entropy_backward(probs, labels, grad_logits, classes, options(sum, label_smoothing), grad_output))
         .map_err(|e| JsError::new(&e))
 }
 
