@@ -12,7 +12,7 @@ import type { Tensor } from '../engine/tensor.js';
 import { geluBackward, geluForward, reluBackward, reluForward, sigmoidBackward, sigmoidForward } from '../engine/ops/activation.js';
 import { batchNormBackward, batchNormForwardEval, batchNormForwardTrain, type BatchNormParams } from '../engine/ops/batchnorm.js';
 import { conv2dForward, conv2dGradBias, conv2dGradInput, conv2dGradWeight, type Conv2dOptions } from '../engine/ops/conv.js';
-import { add as addOp, addRelu as addReluOp, addReluBackward } from '../engine/ops/elementwise.js';
+import { add as addOp, addRelu as addReluOp, addReluBackward, scale } from '../engine/ops/elementwise.js';
 import { linearForward, linearGradInput, linearGradParams } from '../engine/ops/linear.js';
 import { crossEntropyBackward, crossEntropyForward, type CrossEntropyOptions } from '../engine/ops/loss.js';
 import {
