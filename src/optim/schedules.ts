@@ -2,10 +2,14 @@
  * Learning-rate schedules, as functions of the optimizer step (0-based) and the run's length.
  * They match torch.optim.lr_scheduler's curves: StepLR and CosineAnnealingLR stepped once per
  * epoch, OneCycleLR stepped per batch (cosine annealing, pct_start 0.3, div_factor 25,
- * final_div_factor 1e4).
+ * final_div_factor 1e4). `triangle` is the fast recipe's (airbench's), per batch: a LambdaLR of
+ * `np.interp(step, [0, int(0.23 * total), total], [0.2, 1, 0.07])`, total the run's steps.
  */
-export type ScheduleName = 'constant' | 'step' | 'cosine' | 'one-cycle';
-export const SCHEDULES: readonly ScheduleName[] = ['constant', 'step', 'cosine', 'one-cycle'];
+export type ScheduleName = 'constant' | 'step' | 'cosine' | 'one-cycle' | 'triangle';
+export const SCHEDULES: readonly ScheduleName[] = ['constant', 'step', 'cosine', 'one-cycle', 'triangle'];
+
+/** The knots of the `triangle` schedule, as fractions of the run and multipliers of the rate. */
+export const TRIANGLE = { warmup: 0.23, start: 0.2, end: 0.07 } as const;
 
 export interface ScheduleContext {
   /** The base (or, for one-cycle, the maximum) learning rate. */
@@ -35,6 +39,10 @@ export function learningRate(name: ScheduleName, step: number, ctx: ScheduleCont
       const anneal = (from: number, to: number, pct: number) => to + ((from - to) * (1 + Math.cos(Math.PI * pct))) / 2;
       if (step <= up) return anneal(initial, lr, up > 0 ? step / up : 1);
       return anneal(lr, min, Math.min(1, (step - up) / (total - 1 - up)));
+    }
+    case 'triangle': {
+      const total = Math.round(stepsPerEpoch * epochs);
+      return lr * piecewiseLinear(step, [0, Math.floor(TRIANGLE.warmup * total), total], [TRIANGLE.start, 1, TRIANGLE.end]);
     }
   }
 }

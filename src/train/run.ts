@@ -6,11 +6,15 @@ import type { Augment } from '../data/loader.js';
 import type { ParameterBuffer, ParameterGroupSpec } from '../nn/parameters.js';
 import { Adam, AdamW, SGD, type Optimizer } from '../optim/optimizers.js';
 import type { ScheduleName } from '../optim/schedules.js';
+import type { RecipeName } from './fast.js';
 
 export type OptimizerName = 'adam' | 'adamw' | 'sgd';
 export const OPTIMIZERS: readonly OptimizerName[] = ['adam', 'adamw', 'sgd'];
 
 export interface RunOptions {
+  /** A recipe that sets every other option and adds its own pieces (src/train/fast.ts). */
+  recipe?: RecipeName;
+  /** May be fractional (the fast recipe's 2.5). */
   epochs: number;
   batchSize: number;
   optimizer: OptimizerName;
@@ -50,7 +54,7 @@ export function makeOptimizer(parameters: ParameterBuffer, run: RunOptions): Opt
 
 /** The options a resumed run must share with the checkpoint it resumes (epochs may grow). */
 const SAME_ON_RESUME = [
-  'batchSize', 'optimizer', 'lr', 'weightDecay', 'noDecayNormBias', 'momentum', 'nesterov', 'schedule', 'augment', 'seed', 'shuffle',
+  'recipe', 'batchSize', 'optimizer', 'lr', 'weightDecay', 'noDecayNormBias', 'momentum', 'nesterov', 'schedule', 'augment', 'seed', 'shuffle',
 ] as const;
 
 /** Throws, naming the option and both values, unless `saved` (a checkpoint's) can continue as `run`. */

@@ -8,13 +8,19 @@
 import { Engine, type EngineOptions } from '../engine/engine.js';
 import type { Features } from '../engine/features.js';
 import type { VariantName } from '../engine/variants.js';
-import { DataLoader, type BatchSource } from '../data/loader.js';
+import { DataLoader, type BatchSource, type LoaderOptions } from '../data/loader.js';
 import { ImageDataset, loadCifar10, readCifar10Archive, readCifar10Files, type Split } from '../data/cifar10.js';
 import { syntheticImages } from '../data/synthetic.js';
-import { createModel, type Model } from '../nn/models/index.js';
-import { metadataEntries, PIXELS_01, readMetadata, resolveModelName, type ModelMetadata } from '../train/metadata.js';
+import { createModel, type Model, type ModelOptions } from '../nn/models/index.js';
+import type { FastSENet } from '../nn/models/fast-senet.js';
+import { metadataEntries, PIXELS_01, readMetadata, resolveModelName, type ModelMetadata, type Normalization } from '../train/metadata.js';
 import { fit, type BatchReport, type EpochReport, type FitResult } from '../train/fit.js';
 import { evaluate, type Evaluation } from '../train/step.js';
+import {
+  CIFAR10_NORMALIZATION, FAST, FAST_MODEL, FAST_OVERRIDES, FAST_RECIPE, fastLookaheadStep, fastOptimizer, fastWhitening, RECIPES,
+} from '../train/fast.js';
+import { Lookahead } from '../optim/lookahead.js';
+import type { Optimizer } from '../optim/optimizers.js';
 import { restoreTrainingCheckpoint, stateDictFromBytes, stateDictToBytes, trainingCheckpoint, type TrainingProgress } from '../train/checkpoint.js';
 import { checkResumable, makeOptimizer, SEED_RECIPE, type RunOptions } from '../train/run.js';
 import { PrefetchingLoader } from './prefetch.js';
@@ -30,6 +36,8 @@ export interface TrainerOptions {
   /** Seed of the model's initialisation. Default 0. */
   seed?: number;
   numClasses?: number;
+  /** The model's widths, for a model that takes them (fast_senet). */
+  widths?: number[];
   threadStackSize?: number;
 }
 
@@ -67,6 +75,11 @@ export interface DataInfo {
 }
 
 export interface FitRequest extends Partial<RunOptions> {
+  /**
+   * 'fast': the fast recipe (src/train/fast.ts) on fast_senet, from a freshly built model (the
+   * trainer's seed and widths); only `epochs` (default 2.5) and `seed` may be given with it.
+   */
+  recipe?: RunOptions['recipe'];
   /** Stop after this many optimizer steps in total. */
   maxSteps?: number;
   /** A training checkpoint (from an `onEpoch` or `onStop` report) to continue from. */
@@ -124,6 +137,9 @@ export class Trainer {
   private engine: Engine | undefined;
   private model: Model | undefined;
   private modelName = 'senet';
+  private modelOptions: ModelOptions = {};
+  /** How pixels become the model's inputs: the seed recipe's [0, 1], the fast recipe's, or what a loaded state dict recorded. */
+  private normalization: Normalization = PIXELS_01;
   /** The class names: the data's, else those a loaded state dict recorded. */
   private classes: string[] | undefined;
   private data: { train: ImageDataset; test: ImageDataset; limit: number | undefined } | undefined;
@@ -141,9 +157,10 @@ export class Trainer {
       warn: (message) => warnings.push(message),
     };
     this.modelName = options.model ?? 'senet';
+    this.modelOptions = { numClasses: options.numClasses ?? 10, seed: options.seed ?? 0, ...(options.widths ? { widths: options.widths } : {}) };
     const engine = await Engine.create(engineOptions);
     try {
-      this.model = createModel(engine, this.modelName, { numClasses: options.numClasses ?? 10, seed: options.seed ?? 0 });
+      this.model = createModel(engine, this.modelName, this.modelOptions);
     } catch (error) {
       await engine.close();
       throw error;
@@ -178,34 +195,55 @@ export class Trainer {
    */
   async fit(request: FitRequest = {}, callbacks: FitCallbacks = {}): Promise<FitSummary> {
     return this.exclusive('fit', async () => {
-      const { engine, model } = this.ready();
       const data = this.loaded();
       const run = runOptions(request);
-      const optimizer = makeOptimizer(model.parameters, run);
+      const fast = run.recipe === 'fast';
+      // The fast recipe's clock starts here: building the model and the whitening init count.
+      const setupStarted = performance.now();
+      if (fast) this.rebuildForFastRecipe();
+      // The other recipes feed pixels in [0, 1] (what the state dict then records).
+      else this.normalization = PIXELS_01;
+      const { engine, model } = this.ready();
+      let optimizer: Optimizer | undefined;
       let loader: BatchSource | undefined;
       try {
+        optimizer = fast ? fastOptimizer(model, run) : makeOptimizer(model.parameters, run);
+        const opt = optimizer;
+        if (fast && !request.resume) fastWhitening(engine, model as unknown as FastSENet, data.train);
+        const lookahead = fast ? new Lookahead(model) : undefined;
+        const setupSeconds = (performance.now() - setupStarted) / 1000;
         const checkpointOptions = { ...run, limit: data.limit };
         let start: TrainingProgress | undefined;
         if (request.resume) {
           // Everything is checked before the checkpoint's state is loaded: a refused resume changes nothing.
-          start = restoreTrainingCheckpoint(request.resume, 'the checkpoint', model, optimizer, (metadata, options) => {
+          start = restoreTrainingCheckpoint(request.resume, 'the checkpoint', model, opt, (metadata, options) => {
             this.checkModel(metadata, 'the checkpoint');
             checkResumable(options as Partial<RunOptions>, run, 'the checkpoint');
             if (options.limit !== data.limit) {
               throw new Error(`the checkpoint was made with limit ${String(options.limit)}; this data has limit ${String(data.limit)}`);
             }
-          }).progress;
+          }, lookahead).progress;
         }
         const checkpoint = (progress: TrainingProgress) =>
-          request.checkpoints ? { checkpoint: trainingCheckpoint(model, optimizer, progress, checkpointOptions, metadataEntries(this.metadata())) } : {};
-        const trainLoader = new DataLoader(data.train, { batchSize: run.batchSize, shuffle: run.shuffle, seed: run.seed, augment: run.augment });
+          request.checkpoints
+            ? { checkpoint: trainingCheckpoint(model, opt, progress, checkpointOptions, metadataEntries(this.metadata()), lookahead) }
+            : {};
+        const normalize = fast ? { normalize: { mean: CIFAR10_NORMALIZATION.mean, std: CIFAR10_NORMALIZATION.std } } : {};
+        const loaderOptions: LoaderOptions = {
+          batchSize: run.batchSize, shuffle: run.shuffle, seed: run.seed, augment: run.augment, ...normalize, ...(fast ? { dropLast: true } : {}),
+        };
+        const trainLoader = new DataLoader(data.train, loaderOptions);
         loader = request.prefetch === false ? trainLoader : await PrefetchingLoader.start(trainLoader);
         this.cancelRequested = false;
         const profiler = request.profile ? new Profiler() : undefined;
         model.profile(profiler);
-        const result = await fit(engine, model, optimizer, loader, {
-          epochs: run.epochs, lr: run.lr, schedule: run.schedule, maxSteps: request.maxSteps, start,
-          ...(request.evaluate === false ? {} : { testLoader: new DataLoader(data.test, { batchSize: 256 }) }),
+        const result = await fit(engine, model, opt, loader, {
+          epochs: run.epochs, lr: fast ? opt.lr : run.lr, schedule: run.schedule, maxSteps: request.maxSteps, start,
+          ...(fast ? {
+            loss: FAST.loss, tta: true, elapsedBefore: setupSeconds,
+            afterStep: (step: number, total: number) => fastLookaheadStep(lookahead!, model, step, total),
+          } : {}),
+          ...(request.evaluate === false ? {} : { testLoader: this.testLoader(data.test, 256) }),
           shouldStop: () => this.cancelRequested,
           profiler,
           onBatch: (report) => void callbacks.onBatch?.(report),
@@ -218,9 +256,26 @@ export class Trainer {
       } finally {
         model.profile(undefined);
         if (loader instanceof PrefetchingLoader) await loader.close();
-        optimizer.free();
+        optimizer?.free();
       }
     });
+  }
+
+  /** The fast recipe starts from a new fast_senet (the trainer's seed and widths) and feeds it normalised pixels. */
+  private rebuildForFastRecipe(): void {
+    const { engine, model } = this.ready();
+    if (this.modelName !== FAST_MODEL) {
+      throw new Error(`recipe 'fast' trains ${FAST_MODEL}; this trainer was made for ${this.modelName} (createTrainer({ model: '${FAST_MODEL}' }))`);
+    }
+    this.model = createModel(engine, FAST_MODEL, this.modelOptions);
+    model.free();
+    this.normalization = CIFAR10_NORMALIZATION;
+  }
+
+  /** A loader of `set` that feeds the model as it was trained (the trainer's normalisation). */
+  private testLoader(set: ImageDataset, batchSize: number): DataLoader {
+    const { mean, std } = this.normalization;
+    return new DataLoader(set, { batchSize, normalize: { mean, std } });
   }
 
   /** Asks a running `fit` to stop after the current batch (it then calls `onStop` and resolves). */
@@ -228,14 +283,14 @@ export class Trainer {
     this.cancelRequested = true;
   }
 
-  /** Test loss, accuracy, per-class accuracy and confusion matrix, in eval mode. */
-  async evaluate(options: { limit?: number; batchSize?: number; keepPredictions?: boolean } = {}): Promise<Evaluation> {
+  /** Test loss, accuracy, per-class accuracy and confusion matrix, in eval mode; with `tta`, flip TTA's scores too. */
+  async evaluate(options: { limit?: number; batchSize?: number; keepPredictions?: boolean; tta?: boolean } = {}): Promise<Evaluation> {
     return this.exclusive('evaluate', async () => {
       const { engine, model } = this.ready();
       const test = this.loaded().test;
       const set = options.limit === undefined ? test : test.subset(options.limit);
-      const loader = new DataLoader(set, { batchSize: options.batchSize ?? 256 });
-      return evaluate(engine, model, loader, { keepPredictions: options.keepPredictions ?? false });
+      const loader = this.testLoader(set, options.batchSize ?? 256);
+      return evaluate(engine, model, loader, { keepPredictions: options.keepPredictions ?? false, tta: options.tta ?? false });
     });
   }
 
@@ -254,7 +309,7 @@ export class Trainer {
   }
 
   /**
-   * Class probabilities of `count` CHW uint8 images (3x32x32 each), scaled to [0, 1] as in
+   * Class probabilities of `count` CHW uint8 images (3x32x32 each), scaled and normalised as in
    * training, in eval mode.
    */
   async predict(images: Uint8Array, count: number): Promise<Prediction> {
@@ -267,9 +322,13 @@ export class Trainer {
       const wasTraining = model.training;
       model.eval();
       try {
-        const logits = engine.noGrad(() =>
-          engine.scope(() => model.call(engine.tensor([count, 3, 32, 32], Float32Array.from(images, (v) => v / 255))).toArray()),
-        );
+        const { scale, mean, std } = this.normalization;
+        const plane = 32 * 32;
+        const inputs = Float32Array.from(images, (v, i) => {
+          const channel = Math.floor(i / plane) % 3;
+          return (v * scale - mean[channel]!) / std[channel]!;
+        });
+        const logits = engine.noGrad(() => engine.scope(() => model.call(engine.tensor([count, 3, 32, 32], inputs)).toArray()));
         const classes = logits.length / count;
         const probabilities = Array.from({ length: count }, (_, i) => softmax(logits.subarray(i * classes, (i + 1) * classes)));
         return { probabilities, predicted: probabilities.map((p) => p.indexOf(Math.max(...p))) };
@@ -298,6 +357,7 @@ export class Trainer {
       const recorded = this.checkModel(metadata, source);
       this.ready().model.loadStateDict(state);
       if (recorded?.classes && !this.data) this.classes = recorded.classes;
+      this.normalization = recorded?.normalization ?? PIXELS_01;
       return recorded;
     });
   }
@@ -311,7 +371,11 @@ export class Trainer {
 
   private metadata(): ModelMetadata {
     const model = this.ready().model;
-    return { model: this.modelName, modelOptions: { numClasses: model.numClasses }, classes: this.classes, normalization: PIXELS_01 };
+    const widths = this.modelOptions.widths;
+    return {
+      model: this.modelName, modelOptions: { numClasses: model.numClasses, ...(widths ? { widths } : {}) }, classes: this.classes,
+      normalization: this.normalization,
+    };
   }
 
   /** Cancels a running fit and waits for it, then stops the engine's threads; the trainer cannot be used afterwards. */
@@ -347,7 +411,20 @@ export class Trainer {
   }
 }
 
+/** Every run option but the recipe. */
+const RUN_KEYS: readonly (keyof RunOptions)[] = [...(Object.keys(SEED_RECIPE) as (keyof RunOptions)[]), 'weightDecay', 'noDecayNormBias', 'momentum', 'nesterov'];
+
 function runOptions(request: FitRequest): RunOptions {
+  if (request.recipe !== undefined) {
+    if (!RECIPES.includes(request.recipe)) throw new Error(`unknown recipe '${String(request.recipe)}'; the recipes are: ${RECIPES.join(', ')}`);
+    const allowed: readonly string[] = FAST_OVERRIDES;
+    const others = RUN_KEYS.filter((k) => !allowed.includes(k) && request[k] !== undefined);
+    if (others.length) throw new Error(`recipe 'fast' sets its own ${others.join(', ')} (only ${FAST_OVERRIDES.join(' and ')} may be given with it)`);
+    const run = { ...FAST_RECIPE };
+    for (const key of FAST_OVERRIDES) if (request[key] !== undefined) Object.assign(run, { [key]: request[key] });
+    if (!(run.epochs > 0)) throw new RangeError(`epochs must be > 0, got ${run.epochs}`);
+    return run;
+  }
   const run = { ...SEED_RECIPE };
   for (const key of Object.keys(SEED_RECIPE) as (keyof RunOptions)[]) {
     if (request[key] !== undefined) Object.assign(run, { [key]: request[key] });
