@@ -6,7 +6,10 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DataLoader, Engine, ImageDataset, Parameter, ParameterBuffer, SGD, createModel } from '../src/index.js';
-import { piecewiseLinear } from '../src/optim/schedules.js';
+import { learningRate, piecewiseLinear } from '../src/optim/schedules.js';
+import { Lookahead, lookaheadDecay } from '../src/optim/lookahead.js';
+import { evaluate, mirror } from '../src/train/step.js';
+import { syntheticImages } from '../src/data/synthetic.js';
 import { symmetricEigen } from '../src/nn/eigen.js';
 import { initWhitening, patchSecondMoment, whiteningFilters } from '../src/nn/whitening.js';
 import type { FastSENet } from '../src/nn/models/fast-senet.js';
@@ -120,6 +123,14 @@ describe('piecewiseLinear (np.interp)', () => {
     expect(piecewiseLinear(-3, xs, ys)).toBe(0.2);
     expect(piecewiseLinear(2000, xs, ys)).toBe(0.07);
     expect(() => piecewiseLinear(1, [0, 2, 1], [1, 2, 3])).toThrow('piecewiseLinear: the knots must increase, got 0, 2, 1');
+  });
+
+  it('is the triangle schedule: int(0.23 total) steps up from 0.2 lr to lr, then down to 0.07 lr at the last step', () => {
+    const ctx = { lr: 2, stepsPerEpoch: 390, epochs: 2.5 };
+    expect(learningRate('triangle', 0, ctx)).toBeCloseTo(0.4, 12);
+    expect(learningRate('triangle', 224, ctx)).toBe(2);
+    expect(learningRate('triangle', 975, ctx)).toBeCloseTo(0.14, 12);
+    expect(learningRate('triangle', 100, ctx)).toBeCloseTo(2 * (0.2 + (0.8 * 100) / 224), 12);
   });
 });
 
@@ -236,3 +247,94 @@ describe('the flip-translate augmentation', () => {
     a.forEach((v, i) => expect(v).toBeCloseTo((b[i]! - 0.5) / 0.25, 5));
   });
 });
+
+describe('the lookahead', () => {
+  it('moves every float state entry (frozen parameters and running statistics too) towards the model and gives the model the average', () => {
+    const model = createModel(engine, 'fast_senet', { widths: [16, 16, 16] });
+    const lookahead = new Lookahead(model);
+    const start = model.stateDict();
+    // Change every float entry and one counter.
+    const changed = new Map(start);
+    for (const [key, value] of start) {
+      if (value.dtype === 'F32') changed.set(key, { ...value, data: value.data.map((v, i) => v + 1 + (i % 3)) });
+      else changed.set(key, { ...value, data: BigInt64Array.of(7n) });
+    }
+    model.loadStateDict(changed);
+    const decay = 0.25;
+    lookahead.update(model, decay);
+    const after = model.stateDict();
+    for (const [key, value] of after) {
+      if (value.dtype === 'I64') {
+        expect(value.data[0], key).toBe(7n);
+        continue;
+      }
+      const [s0, s1] = [start.get(key)!.data as Float32Array, changed.get(key)!.data as Float32Array];
+      const want = s0.map((v, i) => v + (1 - decay) * (s1[i]! - v));
+      expect(maxRelativeError(value.data as Float32Array, want), key).toBeLessThan(1e-6);
+    }
+    expect([...lookahead.stateDict().keys()]).toEqual([...after].filter(([, v]) => v.dtype === 'F32').map(([k]) => k));
+    // Decay 1: the model goes back to the average, which does not move.
+    model.loadStateDict(changed);
+    lookahead.update(model, 1);
+    for (const [key, value] of model.stateDict()) if (value.dtype === 'F32') expect(value.data, key).toEqual(after.get(key)!.data);
+    // A saved average loads into another lookahead; one of another model is refused.
+    const other = new Lookahead(model);
+    other.loadStateDict(lookahead.stateDict());
+    expect(other.stateDict()).toEqual(lookahead.stateDict());
+    const bigger = createModel(engine, 'fast_senet');
+    expect(() => new Lookahead(bigger).loadStateDict(lookahead.stateDict())).toThrow(/^lookahead state: whiten.weight holds 24 F32 values|^lookahead state: g1/);
+    bigger.free();
+    model.free();
+  });
+
+  it('updates every 5 steps with decay 0.95^5 (step / total)^3', () => {
+    expect(lookaheadDecay(4, 975)).toBeUndefined();
+    expect(lookaheadDecay(5, 975)).toBeCloseTo(0.95 ** 5 * (5 / 975) ** 3, 15);
+    expect(lookaheadDecay(975, 975)).toBeCloseTo(0.95 ** 5, 15);
+  });
+});
+
+describe('flip TTA in evaluate', () => {
+  it('scores the mean of the logits of each image and its mirror, beside the plain scores', () => {
+    const model = createModel(engine, 'fast_senet', { widths: [16, 16, 16], seed: 2 });
+    const set = syntheticImages(40, 3);
+    const loader = new DataLoader(set, { batchSize: 16 });
+    const result = evaluate(engine, model, loader, { tta: true });
+    model.eval();
+    const [plain, both] = [new Tally(), new Tally()];
+    for (const batch of loader.batches(0)) {
+      const run = (images: Float32Array) => engine.noGrad(() => engine.scope(() => model.call(engine.tensor(batch.shape, images)).toArray()));
+      const [a, b] = [run(batch.images), run(mirror(batch.images, batch.shape))];
+      plain.add(a, batch.labels);
+      both.add(a.map((v, i) => (v + b[i]!) / 2), batch.labels);
+    }
+    expect(result.accuracy).toBe(plain.accuracy());
+    expect(result.tta!.accuracy).toBe(both.accuracy());
+    expect(result.tta!.count).toBe(40);
+    expect(result.tta!.confusion.flat().reduce((x, y) => x + y, 0)).toBe(40);
+    expect(evaluate(engine, model, loader).tta).toBeUndefined();
+    model.free();
+  });
+
+  it('mirror flips the last axis', () => {
+    expect(Array.from(mirror(Float32Array.of(1, 2, 3, 4, 5, 6), [1, 1, 2, 3]))).toEqual([3, 2, 1, 6, 5, 4]);
+  });
+});
+
+class Tally {
+  private correct = 0;
+  private count = 0;
+
+  add(logits: Float32Array, labels: Uint32Array): void {
+    const classes = logits.length / labels.length;
+    labels.forEach((label, i) => {
+      const row = Array.from(logits.subarray(i * classes, (i + 1) * classes));
+      if (row.indexOf(Math.max(...row)) === label) this.correct++;
+      this.count++;
+    });
+  }
+
+  accuracy(): number {
+    return this.correct / this.count;
+  }
+}
