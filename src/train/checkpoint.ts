@@ -2,8 +2,8 @@
  * Checkpoints as safetensors. A state dict (`--save`, `--init`, `senet eval --weights`) holds
  * exactly PyTorch's keys, so `safetensors.torch.load_file` reads it and `model.load_state_dict`
  * takes it. A training checkpoint adds the optimizer state under `optimizer.`, a lookahead's
- * average (the fast recipe's) under `lookahead.`, and the progress (epoch, batch, step, seconds)
- * and the run's options in the metadata.
+ * average (the fast recipe's) under `lookahead.`, and the progress (epoch, batch, step) and the
+ * run's options in the metadata.
  */
 import type { Module, StateValue } from '../nn/module.js';
 import type { Optimizer } from '../optim/optimizers.js';
@@ -35,8 +35,6 @@ export interface TrainingProgress {
   batch: number;
   /** Optimizer steps taken. */
   step: number;
-  /** Training seconds so far (evaluations not counted), as of the last epoch's end. */
-  seconds?: number;
 }
 
 const OPTIMIZER_PREFIX = 'optimizer.';

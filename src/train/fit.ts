@@ -35,7 +35,7 @@ export interface EpochReport {
   trainLoss: number;
   trainAccuracy: number;
   seconds: number;
-  /** Training seconds of the run so far (with `elapsedBefore`, and what a resumed run had): evaluations not counted. */
+  /** Training seconds of the run so far, `elapsedBefore` included: evaluations not counted. */
   elapsedSeconds: number;
   imagesPerSecond: number;
   test?: Evaluation;
@@ -52,7 +52,7 @@ export interface FitOptions {
   loss?: CrossEntropyOptions;
   /** Called after each optimizer step (1-based step, total steps), inside the counted time: e.g. a lookahead. */
   afterStep?: (step: number, totalSteps: number) => void;
-  /** Seconds already spent on the run before this call (set-up such as a data-dependent init), added to `elapsedSeconds`. */
+  /** Seconds already spent on the run before this call (set-up such as a data-dependent init, or the part before a resume), added to `elapsedSeconds`. */
   elapsedBefore?: number;
   /** Stop after this many optimizer steps in total. */
   maxSteps?: number;
@@ -65,8 +65,8 @@ export interface FitOptions {
   onBatch?: (report: BatchReport) => void;
   /** Called after each epoch (save a checkpoint here); awaited. */
   onEpoch?: (report: EpochReport) => void | Promise<void>;
-  /** Called when training stops early (max steps or cancel) with the progress to save. */
-  onStop?: (progress: TrainingProgress) => void | Promise<void>;
+  /** Called when training stops early (max steps or cancel) with the progress to save and the training seconds so far. */
+  onStop?: (progress: TrainingProgress, elapsedSeconds: number) => void | Promise<void>;
   /** Checked between batches: return true to stop (cancel). */
   shouldStop?: () => boolean;
   /** Times every layer's passes, the loss, the update and the wait for data (call `model.profile` too). */
@@ -86,8 +86,8 @@ export async function fit(engine: Engine, model: Module, optimizer: Optimizer, l
   const stepsPerEpoch = loader.batchesPerEpoch;
   const totalSteps = Math.round(epochs * stepsPerEpoch);
   const reports: EpochReport[] = [];
-  // Training seconds before this epoch: what the checkpoint recorded, or the caller's set-up time.
-  let elapsed = progress.seconds ?? options.elapsedBefore ?? 0;
+  // Training seconds before this epoch.
+  let elapsed = options.elapsedBefore ?? 0;
   model.train();
   while (progress.step < totalSteps) {
     const epoch = progress.epoch;
@@ -98,8 +98,7 @@ export async function fit(engine: Engine, model: Module, optimizer: Optimizer, l
       options.profiler?.add('data', 'data', 'wait', batch.shape, performance.now() - waitStarted);
       if (options.shouldStop?.() || (options.maxSteps !== undefined && progress.step >= options.maxSteps)) {
         const reason = options.shouldStop?.() ? 'cancelled' : 'max-steps';
-        progress.seconds = elapsed + (performance.now() - started) / 1000;
-        await options.onStop?.({ ...progress });
+        await options.onStop?.({ ...progress }, elapsed + (performance.now() - started) / 1000);
         return { progress, reason, epochs: reports };
       }
       optimizer.lr = learningRate(schedule, progress.step, { lr: options.lr, stepsPerEpoch, epochs });
@@ -129,7 +128,6 @@ export async function fit(engine: Engine, model: Module, optimizer: Optimizer, l
       progress.epoch++;
       progress.batch = 0;
     }
-    progress.seconds = elapsed;
     const report: EpochReport = {
       epoch: epochDone, trainLoss: lossSum / seen, trainAccuracy: correct / seen, seconds, elapsedSeconds: elapsed,
       imagesPerSecond: seen / seconds, progress: { ...progress },

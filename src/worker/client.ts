@@ -74,8 +74,8 @@ export class TrainerClient {
     return this.remote.cancel();
   }
 
-  /** Test loss, accuracy, per-class accuracy and the confusion matrix, in eval mode. */
-  evaluate(options: { limit?: number; batchSize?: number; keepPredictions?: boolean } = {}): Promise<Evaluation> {
+  /** Test loss, accuracy, per-class accuracy and the confusion matrix, in eval mode; with `tta`, flip TTA's scores too (`tta`). */
+  evaluate(options: { limit?: number; batchSize?: number; keepPredictions?: boolean; tta?: boolean } = {}): Promise<Evaluation> {
     return this.remote.evaluate(options);
   }
 

@@ -211,7 +211,7 @@ export class Trainer {
         const opt = optimizer;
         if (fast && !request.resume) fastWhitening(engine, model as unknown as FastSENet, data.train);
         const lookahead = fast ? new Lookahead(model) : undefined;
-        const setupSeconds = (performance.now() - setupStarted) / 1000;
+        let elapsedBefore = (performance.now() - setupStarted) / 1000;
         const checkpointOptions = { ...run, limit: data.limit };
         let start: TrainingProgress | undefined;
         if (request.resume) {
@@ -222,11 +222,17 @@ export class Trainer {
             if (options.limit !== data.limit) {
               throw new Error(`the checkpoint was made with limit ${String(options.limit)}; this data has limit ${String(data.limit)}`);
             }
+            // The training time continues from the checkpoint's.
+            if (metadata.elapsed_seconds !== undefined) elapsedBefore = Number(metadata.elapsed_seconds);
           }, lookahead).progress;
         }
-        const checkpoint = (progress: TrainingProgress) =>
+        const checkpoint = (progress: TrainingProgress, elapsedSeconds: number) =>
           request.checkpoints
-            ? { checkpoint: trainingCheckpoint(model, opt, progress, checkpointOptions, metadataEntries(this.metadata()), lookahead) }
+            ? {
+                checkpoint: trainingCheckpoint(model, opt, progress, checkpointOptions, {
+                  ...metadataEntries(this.metadata()), elapsed_seconds: String(elapsedSeconds),
+                }, lookahead),
+              }
             : {};
         const normalize = fast ? { normalize: { mean: CIFAR10_NORMALIZATION.mean, std: CIFAR10_NORMALIZATION.std } } : {};
         const loaderOptions: LoaderOptions = {
@@ -238,18 +244,18 @@ export class Trainer {
         const profiler = request.profile ? new Profiler() : undefined;
         model.profile(profiler);
         const result = await fit(engine, model, opt, loader, {
-          epochs: run.epochs, lr: fast ? opt.lr : run.lr, schedule: run.schedule, maxSteps: request.maxSteps, start,
+          epochs: run.epochs, lr: fast ? opt.lr : run.lr, schedule: run.schedule, maxSteps: request.maxSteps, start, elapsedBefore,
           ...(fast ? {
-            loss: FAST.loss, tta: true, elapsedBefore: setupSeconds,
+            loss: FAST.loss, tta: true,
             afterStep: (step: number, total: number) => fastLookaheadStep(lookahead!, model, step, total),
           } : {}),
           ...(request.evaluate === false ? {} : { testLoader: this.testLoader(data.test, 256) }),
           shouldStop: () => this.cancelRequested,
           profiler,
           onBatch: (report) => void callbacks.onBatch?.(report),
-          onEpoch: async (report) => callbacks.onEpoch?.({ ...report, ...checkpoint(report.progress) }),
-          onStop: async (progress) =>
-            callbacks.onStop?.({ progress, reason: this.cancelRequested ? 'cancelled' : 'max-steps', ...checkpoint(progress) }),
+          onEpoch: async (report) => callbacks.onEpoch?.({ ...report, ...checkpoint(report.progress, report.elapsedSeconds) }),
+          onStop: async (progress, elapsedSeconds) =>
+            callbacks.onStop?.({ progress, reason: this.cancelRequested ? 'cancelled' : 'max-steps', ...checkpoint(progress, elapsedSeconds) }),
         });
         const steps = result.progress.step - (start?.step ?? 0);
         return { ...result, run, ...(profiler ? { profile: { steps, rows: profiler.report() } } : {}) };
