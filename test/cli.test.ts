@@ -34,7 +34,7 @@ describe('senet CLI', () => {
     const cases: [string[], string][] = [
       [['fly'], "unknown command 'fly'"],
       [['train', '--bogus'], "Unknown option '--bogus'"],
-      [['train', '--epochs', 'x'], "--epochs needs a positive integer, got 'x'"],
+      [['train', '--epochs', 'x'], "--epochs needs a number > 0, got 'x'"],
       [['train', '--optimizer', 'rmsprop'], '--optimizer must be one of adam, adamw, sgd'],
       [['train', '--schedule', 'linear'], '--schedule must be one of constant, step, cosine, one-cycle'],
       [['train', '--resume', '--out', mkdtempSync(join(tmpdir(), 'senet-'))], '--resume: no checkpoint at'],

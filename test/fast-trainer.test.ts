@@ -3,6 +3,11 @@
  * images make 4 steps an epoch, so 2.5 epochs are 10 steps with two lookahead updates. Imports
  * the built package (npm test builds dist first), because the workers load dist's JavaScript.
  */
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createTrainer, stateDictMetadata, type TrainerClient } from '../dist/index.js';
 import { CIFAR10_NORMALIZATION, FAST_RECIPE } from '../dist/train/fast.js';
@@ -95,5 +100,48 @@ describe("fit({ recipe: 'fast' })", () => {
     await expect(seed.fit({ recipe: 'fast' })).rejects.toThrow(
       "recipe 'fast' trains fast_senet; this trainer was made for se_resnet20 (createTrainer({ model: 'fast_senet' }))",
     );
+  });
+});
+
+const CLI = fileURLToPath(new URL('../dist/cli/main.js', import.meta.url));
+
+function senet(args: string[], cwd?: string) {
+  const result = spawnSync(process.execPath, [CLI, ...args], { cwd, encoding: 'utf8', timeout: 120_000 });
+  return { code: result.status, stdout: result.stdout, stderr: result.stderr };
+}
+
+describe('senet train --recipe fast', () => {
+  it('trains, resumes after --steps to the same weights, and senet eval --tta needs no other flags', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'senet-fast-'));
+    const args = ['train', '--recipe', 'fast', '--data', 'synthetic', '--limit', '512', '--threads', '2', '--seed', '3'];
+    const whole = senet([...args, '--out', 'whole', '--save', 'whole.safetensors'], dir);
+    expect(whole.code, whole.stderr).toBe(0);
+    expect(whole.stderr).toContain('training fast_senet (297,784 parameters)');
+    const epochLine = (epoch: string) => new RegExp(`^epoch ${epoch}/2\\.5: train loss [\\d.]+ acc [\\d.]+%, test loss [\\d.]+ acc ([\\d.]+)% \\(TTA ([\\d.]+)%\\), \\d+ s, [\\d.]+ img/s, [\\d.]+ s of training$`, 'm');
+    for (const epoch of ['1', '2', '2\\.5']) expect(whole.stdout).toMatch(epochLine(epoch));
+    const [, plain, tta] = whole.stdout.match(epochLine('2\\.5'))!;
+
+    const part = senet([...args, '--out', 'part', '--steps', '6'], dir);
+    expect(part.code, part.stderr).toBe(0);
+    expect(part.stderr).toContain('stopped after 6 steps');
+    const resumed = senet([...args, '--out', 'part', '--resume', '--save', 'resumed.safetensors'], dir);
+    expect(resumed.code, resumed.stderr).toBe(0);
+    expect(readFileSync(join(dir, 'resumed.safetensors')).equals(readFileSync(join(dir, 'whole.safetensors')))).toBe(true);
+
+    const evaluation = senet(['eval', '--weights', 'whole.safetensors', '--data', 'synthetic', '--limit', '512', '--tta', '--threads', '2'], dir);
+    expect(evaluation.code, evaluation.stderr).toBe(0);
+    expect(evaluation.stdout).toContain(`accuracy ${plain}% (512 images)`);
+    expect(evaluation.stdout).toContain(`with flip TTA: test loss`);
+    expect(evaluation.stdout).toContain(`accuracy ${tta}%\n`);
+  });
+
+  it('refuses the flags the recipe sets, another model, and widths for a model without them', () => {
+    const refused = senet(['train', '--recipe', 'fast', '--lr', '0.1', '--augment', 'none', '--data', 'synthetic']);
+    expect(refused.code).toBe(2);
+    expect(refused.stderr).toContain('senet: --recipe fast sets its own --lr, --augment: drop them');
+    const model = senet(['train', '--recipe', 'fast', '--model', 'senet', '--data', 'synthetic']);
+    expect(model.stderr).toContain('senet: --recipe fast trains fast_senet, not --model senet');
+    expect(senet(['train', '--recipe', 'slow']).stderr).toContain('senet: --recipe must be one of fast, got \'slow\'');
+    expect(senet(['train', '--widths', '8,8,8', '--data', 'synthetic']).stderr).toContain('senet: --widths: senet takes no widths');
   });
 });

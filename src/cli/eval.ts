@@ -4,7 +4,7 @@ import { createTrainer } from '../worker/client.js';
 import { dataSource } from './data.js';
 import { withBatchSizeAdvice } from './memory.js';
 import { positiveInt, UsageError } from './usage.js';
-import { chooseModel } from './model.js';
+import { chooseModel, trainerModelOptions } from './model.js';
 
 export const EVAL_HELP = `senet eval --weights W.safetensors [options]: evaluate a state dict on the test set
 
@@ -15,11 +15,16 @@ export const EVAL_HELP = `senet eval --weights W.safetensors [options]: evaluate
   --limit N                  only the first N test records
   --batch-size N             default 256
   --threads N                default: one per core
-  --output preds.json        write accuracy, perClass, confusion and every prediction with its logits`;
+  --tta                      also score flip test-time augmentation (the mean of the logits of each image
+                             and its mirror)
+  --output preds.json        write accuracy, perClass, confusion and every prediction with its logits
+
+The model, its widths and the input normalisation come from the file's metadata (senet train
+writes them), so a fast_senet file from --recipe fast needs no more flags.`;
 
 export const EVAL_OPTIONS = {
   weights: { type: 'string' }, model: { type: 'string' }, data: { type: 'string' }, limit: { type: 'string' }, 'batch-size': { type: 'string' },
-  threads: { type: 'string' }, output: { type: 'string' },
+  threads: { type: 'string' }, output: { type: 'string' }, tta: { type: 'boolean' },
 } as const;
 
 export async function runEval(v: Record<string, unknown>): Promise<void> {
@@ -31,21 +36,22 @@ export async function runEval(v: Record<string, unknown>): Promise<void> {
   const bytes = readFileSync(weights);
   const model = chooseModel(v.model, { bytes, source: weights });
   const source = await dataSource(v.data as string | undefined, limit);
-  const trainer = await createTrainer({ model: model.name, ...(threads === undefined ? {} : { threads }) });
+  const trainer = await createTrainer({ ...trainerModelOptions(model), ...(threads === undefined ? {} : { threads }) });
   try {
     for (const warning of trainer.info.warnings) console.error(`senet-wasm: ${warning}`);
     const { classes } = await trainer.loadData({ ...source, testOnly: true });
     await trainer.loadStateDict(bytes, weights);
-    const result = await trainer.evaluate({ batchSize, keepPredictions: v.output !== undefined }).catch((error: unknown) => {
+    const result = await trainer.evaluate({ batchSize, keepPredictions: v.output !== undefined, tta: Boolean(v.tta) }).catch((error: unknown) => {
       throw withBatchSizeAdvice(error, batchSize);
     });
     console.log(`test loss ${result.loss.toFixed(4)}, accuracy ${(100 * result.accuracy).toFixed(2)}% (${result.count} images)`);
+    if (result.tta) console.log(`with flip TTA: test loss ${result.tta.loss.toFixed(4)}, accuracy ${(100 * result.tta.accuracy).toFixed(2)}%`);
     result.perClass.forEach((acc, i) => console.log(`  ${classes[i]!.padEnd(12)} ${(100 * acc).toFixed(1)}%`));
     console.log('confusion (rows: true class, columns: predicted):');
     for (const row of result.confusion) console.log('  ' + row.map((n) => String(n).padStart(5)).join(''));
     if (typeof v.output === 'string') {
-      const { accuracy, count, perClass, confusion, predictions } = result;
-      writeFileSync(v.output, JSON.stringify({ accuracy, count, perClass, confusion, predictions }) + '\n');
+      const { accuracy, count, perClass, confusion, predictions, tta } = result;
+      writeFileSync(v.output, JSON.stringify({ accuracy, count, perClass, confusion, ...(tta ? { tta } : {}), predictions }) + '\n');
       console.error(`predictions written to ${v.output}`);
     }
   } finally {

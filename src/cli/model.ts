@@ -25,3 +25,17 @@ export function chooseModel(flag: unknown, weights?: { bytes: Uint8Array; source
     throw new UsageError(`${(error as Error).message} (drop --model, or pass --model ${recorded?.model})`);
   }
 }
+
+/** `--widths 64,256,256`: positive integers. */
+export function parseWidths(value: unknown): number[] {
+  const widths = String(value).split(',').map(Number);
+  if (!widths.every((w) => Number.isInteger(w) && w > 0)) throw new UsageError(`--widths needs positive integers separated by commas, got '${String(value)}'`);
+  return widths;
+}
+
+/** createTrainer's model options for `chosen`: its name, and the widths and classes its file records (`widths` overrides). */
+export function trainerModelOptions(chosen: ChosenModel, widths?: readonly number[]): { model: string; widths?: number[]; numClasses?: number } {
+  const recorded = chosen.recorded?.modelOptions;
+  const w = widths ?? recorded?.widths;
+  return { model: chosen.name, ...(w ? { widths: [...w] } : {}), ...(recorded?.numClasses ? { numClasses: recorded.numClasses } : {}) };
+}

@@ -4,7 +4,7 @@ import { CIFAR10_CLASSES } from '../data/cifar10.js';
 import { decodeImage, toChw } from '../data/image.js';
 import { createTrainer } from '../worker/client.js';
 import { positiveInt, UsageError } from './usage.js';
-import { chooseModel } from './model.js';
+import { chooseModel, trainerModelOptions } from './model.js';
 
 export const PREDICT_HELP = `senet predict --weights W.safetensors image.png [image.jpg ...]: the top-3 classes
 
@@ -25,8 +25,7 @@ export async function runPredict(v: Record<string, unknown>, files: string[]): P
   const weights = readFileSync(v.weights);
   const model = chooseModel(v.model, { bytes: weights, source: v.weights });
   const classes = model.recorded?.classes ?? CIFAR10_CLASSES;
-  const numClasses = model.recorded?.modelOptions.numClasses ?? classes.length;
-  const trainer = await createTrainer({ model: model.name, numClasses, ...(threads === undefined ? {} : { threads }) });
+  const trainer = await createTrainer({ numClasses: classes.length, ...trainerModelOptions(model), ...(threads === undefined ? {} : { threads }) });
   try {
     for (const warning of trainer.info.warnings) console.error(`senet-wasm: ${warning}`);
     await trainer.loadStateDict(weights, v.weights);

@@ -1,4 +1,7 @@
-/** `senet train`: the seed recipe by default (Adam 1e-3, batch 128, 10 epochs, no augmentation). */
+/**
+ * `senet train`: the seed recipe by default (Adam 1e-3, batch 128, 10 epochs, no augmentation),
+ * or `--recipe fast` (fast_senet in 2.5 epochs: src/train/fast.ts).
+ */
 import { appendFileSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { AUGMENTS } from '../data/loader.js';
@@ -7,12 +10,13 @@ import { writeFileAtomic } from '../train/files.js';
 import { formatBatch, formatEpoch } from '../train/progress.js';
 import { formatProfile } from '../autograd/profile.js';
 import { OPTIMIZERS, SEED_RECIPE, type RunOptions } from '../train/run.js';
+import { FAST_MODEL, FAST_RECIPE, RECIPES } from '../train/fast.js';
 import { createTrainer } from '../worker/client.js';
 import { dataSource } from './data.js';
 import { withBatchSizeAdvice } from './memory.js';
 import { nonNegativeNumber, oneOf, positiveInt, UsageError } from './usage.js';
-import { chooseModel } from './model.js';
-import { MODEL_NAMES } from '../nn/models/index.js';
+import { chooseModel, parseWidths, trainerModelOptions } from './model.js';
+import { MODEL_NAMES, modelEntry } from '../nn/models/index.js';
 
 export const TRAIN_HELP = `senet train [options]: train a model (default: the seed SENet)
 
@@ -21,9 +25,15 @@ cross-entropy, 10 epochs, then test accuracy.
 
   --data DIR|FILE|synthetic  CIFAR-10 binary folder or cifar-10-binary.tar.gz; 'synthetic' for the
                              built-in generated set. Default: ./data, downloading the archive if absent
+  --recipe fast              the fast recipe: ${FAST_MODEL} to about 80% in 2.5 epochs (airbench94's training:
+                             whitening init, SGD-Nesterov with BN biases at 64x the rate, label smoothing 0.2,
+                             alternating flip + translate, lookahead, flip TTA). It sets every hyperparameter:
+                             only --epochs (default 2.5), --seed, --widths, --threads, --data, --limit, --steps,
+                             --out, --resume, --save and --profile go with it
   --model NAME               default senet (or the model --init/--resume's file records); one of
                              ${MODEL_NAMES.join(', ')} (senet models lists them)
-  --epochs N                 default 10
+  --widths A,B,C             the widths of a model that takes them (${FAST_MODEL}: default 32,64,128)
+  --epochs N                 default 10 (may be fractional: 2.5)
   --batch-size N             default 128
   --optimizer adam|adamw|sgd default adam
   --lr X                     default 1e-3
@@ -53,15 +63,36 @@ export const TRAIN_OPTIONS = {
   resume: { type: 'boolean' }, init: { type: 'string' }, steps: { type: 'string' }, 'no-shuffle': { type: 'boolean' },
   limit: { type: 'string' }, save: { type: 'string' }, profile: { type: 'boolean' },
   momentum: { type: 'string' }, nesterov: { type: 'boolean' }, 'no-decay-norm-bias': { type: 'boolean' },
+  recipe: { type: 'string' }, widths: { type: 'string' },
 } as const;
 
-function parseRun(v: Record<string, unknown>): RunOptions {
+/** The flags that set what a recipe sets itself: an error with --recipe. */
+const RECIPE_SETS = ['batch-size', 'optimizer', 'lr', 'weight-decay', 'schedule', 'augment', 'momentum', 'nesterov', 'no-decay-norm-bias', 'no-shuffle', 'init'];
+
+/** `--recipe fast`'s run: the recipe, and the epochs and seed it may be given. */
+function parseRecipe(v: Record<string, unknown>): RunOptions {
+  const recipe = oneOf('recipe', v.recipe, RECIPES, RECIPES[0]!);
+  const given = RECIPE_SETS.filter((flag) => v[flag] !== undefined);
+  if (given.length) throw new UsageError(`--recipe ${recipe} sets its own ${given.map((f) => `--${f}`).join(', ')}: drop ${given.length > 1 ? 'them' : 'it'}`);
+  if (v.model !== undefined && v.model !== FAST_MODEL) throw new UsageError(`--recipe ${recipe} trains ${FAST_MODEL}, not --model ${String(v.model)}`);
+  const epochs = v.epochs === undefined ? undefined : Number(v.epochs);
+  if (epochs !== undefined && !(epochs > 0)) throw new UsageError(`--epochs needs a number > 0, got '${String(v.epochs)}'`);
+  return { ...FAST_RECIPE, ...(epochs === undefined ? {} : { epochs }), seed: parseSeed(v) };
+}
+
+function parseSeed(v: Record<string, unknown>): number {
   const seed = v.seed === undefined ? 0 : Number(v.seed);
   if (!Number.isInteger(seed) || seed < 0) throw new UsageError(`--seed needs an integer >= 0, got '${String(v.seed)}'`);
+  return seed;
+}
+
+function parseRun(v: Record<string, unknown>): RunOptions {
+  if (v.recipe !== undefined) return parseRecipe(v);
+  const seed = parseSeed(v);
   const optimizer = oneOf('optimizer', v.optimizer, OPTIMIZERS, SEED_RECIPE.optimizer);
   if ((v.momentum !== undefined || v.nesterov) && optimizer !== 'sgd') throw new UsageError('--momentum and --nesterov are for --optimizer sgd');
   return {
-    epochs: positiveInt('epochs', v.epochs, SEED_RECIPE.epochs),
+    epochs: positiveEpochs(v.epochs),
     batchSize: positiveInt('batch-size', v['batch-size'], SEED_RECIPE.batchSize),
     optimizer,
     ...(v.momentum === undefined ? {} : { momentum: nonNegativeNumber('momentum', v.momentum, 0.9) }),
@@ -76,8 +107,17 @@ function parseRun(v: Record<string, unknown>): RunOptions {
   };
 }
 
+/** --epochs: a positive number (fractional epochs end part-way through the last), default the seed recipe's. */
+function positiveEpochs(value: unknown): number {
+  if (value === undefined) return SEED_RECIPE.epochs;
+  const epochs = Number(value);
+  if (!(epochs > 0) || !Number.isFinite(epochs)) throw new UsageError(`--epochs needs a number > 0, got '${String(value)}'`);
+  return epochs;
+}
+
 export async function runTrain(v: Record<string, unknown>): Promise<void> {
   const run = parseRun(v);
+  const widths = v.widths === undefined ? undefined : parseWidths(v.widths);
   const threads = v.threads === undefined ? undefined : positiveInt('threads', v.threads);
   const maxSteps = v.steps === undefined ? undefined : positiveInt('steps', v.steps);
   const limit = v.limit === undefined ? undefined : positiveInt('limit', v.limit);
@@ -87,9 +127,13 @@ export async function runTrain(v: Record<string, unknown>): Promise<void> {
   if (v.resume && !existsSync(checkpointPath)) throw new UsageError(`--resume: no checkpoint at ${checkpointPath}`);
 
   const start = v.resume ? { bytes: readFileSync(checkpointPath), source: checkpointPath } : v.init ? { bytes: readFileSync(v.init as string), source: v.init as string } : undefined;
-  const model = chooseModel(v.model, start).name;
+  const chosen = chooseModel(v.model ?? (run.recipe ? FAST_MODEL : undefined), start);
+  const model = chosen.name;
+  if (widths && modelEntry(model).widths === undefined) throw new UsageError(`--widths: ${model} takes no widths`);
+
   const source = await dataSource(v.data as string | undefined, limit);
-  const trainer = await createTrainer({ model, ...(threads === undefined ? {} : { threads }), seed: run.seed });
+  // A checkpoint or state dict of a model with other widths than the default records them.
+  const trainer = await createTrainer({ ...trainerModelOptions(chosen, widths), ...(threads === undefined ? {} : { threads }), seed: run.seed });
   let stopListening = () => {};
   try {
     for (const warning of trainer.info.warnings) console.error(`senet-wasm: ${warning}`);
@@ -120,7 +164,8 @@ export async function runTrain(v: Record<string, unknown>): Promise<void> {
     };
     process.on('SIGINT', interrupt).on('SIGTERM', interrupt);
     stopListening = () => process.off('SIGINT', interrupt).off('SIGTERM', interrupt);
-    const result = await trainer.fit({ ...run, maxSteps, resume, checkpoints: true, profile: Boolean(v.profile) }, {
+    const request = run.recipe ? { recipe: run.recipe, epochs: run.epochs, seed: run.seed } : run;
+    const result = await trainer.fit({ ...request, maxSteps, resume, checkpoints: true, profile: Boolean(v.profile) }, {
       onBatch: (r) => {
         const now = Date.now();
         if (tty) process.stderr.write(`\r${formatBatch(r, run.epochs)}\x1b[K`);

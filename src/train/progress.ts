@@ -20,10 +20,18 @@ export function formatBatch(r: BatchReport, epochs: number, width = 20): string 
   );
 }
 
-/** `epoch 1/10: train loss 1.4321 acc 48.2%, test loss 1.2100 acc 56.3%, 612 s, 81.7 img/s` */
+/**
+ * `epoch 1/10: train loss 1.4321 acc 48.2%, test loss 1.2100 acc 56.3%, 612 s, 81.7 img/s, 612.0 s of training`,
+ * with `(TTA 57.10%)` after the test accuracy when the evaluation had flip TTA. The last figure is
+ * the run's training time so far (set-up included, evaluations not).
+ */
 export function formatEpoch(r: EpochReport, epochs: number): string {
-  const test = r.test ? `, test loss ${r.test.loss.toFixed(4)} acc ${(100 * r.test.accuracy).toFixed(2)}%` : '';
-  return `epoch ${r.epoch}/${epochs}: train loss ${r.trainLoss.toFixed(4)} acc ${(100 * r.trainAccuracy).toFixed(2)}%${test}, ${r.seconds.toFixed(0)} s, ${r.imagesPerSecond.toFixed(1)} img/s`;
+  const tta = r.test?.tta ? ` (TTA ${(100 * r.test.tta.accuracy).toFixed(2)}%)` : '';
+  const test = r.test ? `, test loss ${r.test.loss.toFixed(4)} acc ${(100 * r.test.accuracy).toFixed(2)}%${tta}` : '';
+  return (
+    `epoch ${r.epoch}/${epochs}: train loss ${r.trainLoss.toFixed(4)} acc ${(100 * r.trainAccuracy).toFixed(2)}%${test}, ` +
+    `${r.seconds.toFixed(0)} s, ${r.imagesPerSecond.toFixed(1)} img/s, ${r.elapsedSeconds.toFixed(1)} s of training`
+  );
 }
 
 /** `downloading cifar-10-binary.tar.gz 45.2% (76.9 / 170.1 MB)` */
