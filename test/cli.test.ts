@@ -39,7 +39,7 @@ describe('senet CLI', () => {
       [['train', '--schedule', 'linear'], '--schedule must be one of constant, step, cosine, one-cycle'],
       [['train', '--resume', '--out', mkdtempSync(join(tmpdir(), 'senet-'))], '--resume: no checkpoint at'],
       [['eval'], 'senet eval needs --weights'],
-      [['train', '--model', 'se_resnet21'], "--model: unknown model 'se_resnet21' (did you mean 'se_resnet20'?); the models are: senet, se_resnet20"],
+      [['train', '--model', 'se_resnet21'], "--model: unknown model 'se_resnet21' (did you mean 'se_resnet20'?); the models are: senet, fast_senet, se_resnet20"],
     ];
     for (const [args, message] of cases) {
       const r = senet(args);
