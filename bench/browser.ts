@@ -38,7 +38,7 @@
  * /usr/bin/chromium. Run on a quiet machine. The default (1280 images x 2 epochs in each
  * environment, about 70 images/s on 2 EPYC cores) takes about 1.5-2 minutes with the Vite build.
  */
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -51,7 +51,7 @@ import { build, preview, type PreviewServer } from 'vite';
 // to be current with src/.
 import { createTrainer, type FitRequest } from '../dist/index.js';
 import { CHROMIUM_ARGS, chromiumMissing, launchChromium } from '../test/chromium.js';
-import { machineInfo, markdownTable, median } from './machine.js';
+import { machineInfo, markdownTable, median, staleDist } from './machine.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const THREADS = 2;
@@ -118,23 +118,6 @@ function measured(epochs: EpochFigure[], where: string): number {
   return median(epochs.filter((e) => e.epoch >= 2).map((e) => e.imagesPerSecond));
 }
 
-/** src/ files whose dist/ build is missing or older (both runs use dist/). */
-function staleDist(): string[] {
-  const stale: string[] = [];
-  for (const entry of readdirSync(join(ROOT, 'src'), { recursive: true }) as string[]) {
-    if (!entry.endsWith('.ts') || entry.endsWith('.d.ts')) continue;
-    const built = join(ROOT, 'dist', entry.replace(/\.ts$/, '.js'));
-    let builtTime: number;
-    try {
-      builtTime = statSync(built).mtimeMs;
-    } catch {
-      stale.push(`dist/${entry.replace(/\.ts$/, '.js')} (missing)`);
-      continue;
-    }
-    if (statSync(join(ROOT, 'src', entry)).mtimeMs > builtTime) stale.push(`dist/${entry.replace(/\.ts$/, '.js')}`);
-  }
-  return stale;
-}
 
 // ---- Node ------------------------------------------------------------------------------------
 

@@ -1,5 +1,10 @@
 /** What a benchmark ran on, stored beside its results. */
+import { readdirSync, statSync } from 'node:fs';
 import os from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const ROOT = fileURLToPath(new URL('..', import.meta.url));
 
 export interface MachineInfo {
   date: string;
@@ -30,4 +35,22 @@ export function median(values: number[]): number {
 export function markdownTable(header: string[], rows: (string | number)[][]): string {
   const lines = [header, header.map(() => '---'), ...rows.map((r) => r.map(String))];
   return lines.map((cells) => `| ${cells.join(' | ')} |`).join('\n');
+}
+
+/** src/ files whose dist/ build is missing or older (for the benchmarks that run dist/, where createTrainer's workers live). */
+export function staleDist(): string[] {
+  const stale: string[] = [];
+  for (const entry of readdirSync(join(ROOT, 'src'), { recursive: true }) as string[]) {
+    if (!entry.endsWith('.ts') || entry.endsWith('.d.ts')) continue;
+    const built = join(ROOT, 'dist', entry.replace(/\.ts$/, '.js'));
+    let builtTime: number;
+    try {
+      builtTime = statSync(built).mtimeMs;
+    } catch {
+      stale.push(`dist/${entry.replace(/\.ts$/, '.js')} (missing)`);
+      continue;
+    }
+    if (statSync(join(ROOT, 'src', entry)).mtimeMs > builtTime) stale.push(`dist/${entry.replace(/\.ts$/, '.js')}`);
+  }
+  return stale;
 }

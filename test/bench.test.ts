@@ -5,7 +5,7 @@
  * and print a result line for that model. No timing is checked.
  */
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -69,5 +69,23 @@ describe.skipIf(!hasTorch)('bench/compare/pytorch.py', () => {
     const result = run(PYTHON, ['bench/compare/pytorch.py', '--model', 'se_resnet56', '--task', task, '--threads', '1', ...TINY]);
     expect(result).toMatchObject({ framework: 'pytorch', model: 'se_resnet56', task, parameters: modelEntry('se_resnet56').parameters });
     expect(result[task === 'train' ? 'train' : 'infer']!.batch).toBe(2);
+  });
+});
+
+const CIFAR = '/work/shared/data/cifar-10-batches-bin';
+const hasCifar = existsSync(join(CIFAR, 'test_batch.bin'));
+if (hasTorch && !hasCifar) console.warn(`bench.test.ts: bench/recipe/fast_pytorch.py is skipped: no CIFAR-10 at ${CIFAR}`);
+
+describe.skipIf(!hasTorch || !hasCifar)('bench/recipe/fast_pytorch.py', () => {
+  test('runs the fast recipe on 256 images: an evaluation point per epoch and at the end', () => {
+    const child = spawnSync(PYTHON, ['bench/recipe/fast_pytorch.py', '--data', CIFAR, '--limit', '256', '--epochs', '1.5'], { cwd: ROOT, encoding: 'utf8' });
+    expect(child.status, child.stderr).toBe(0);
+    const points = child.stdout.split('\n').filter((l) => l.startsWith('RESULT ')).map((l) => JSON.parse(l.slice(7)));
+    expect(points.map((p) => [p.epoch, p.step, p.images])).toEqual([[1, 2, 256], [1.5, 3, 384]]);
+    for (const p of points) {
+      expect(p.accuracy).toBeGreaterThanOrEqual(0);
+      expect(p.tta).toBeLessThanOrEqual(1);
+    }
+    expect(child.stdout).toMatch(/^DONE \{"seconds": [\d.]+, "images": 384\}$/m);
   });
 });
