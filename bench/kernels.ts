@@ -1,9 +1,11 @@
 /**
  * Layer-kernel throughput on 1 and 2 threads, plain and relaxed SIMD, at the shapes of the
- * reference SENet at batch 128:
+ * reference SENet and of fast_senet (the fast recipe's network) at batch 128:
  *
- * - every convolution (3x3, stride 1, padding 1, with bias): forward, grad-input and grad-weight
- *   in GFLOP/s. Each pass is counted as the direct convolution's 2 * N * Cout * OH * OW * Cin *
+ * - every convolution of the reference SENet (3x3, stride 1, padding 1, with bias) and of
+ *   fast_senet (its 2x2 whitening conv, forward only since it is frozen; each group's two 3x3
+ *   convolutions without bias, from 24 channels at 31x31 to 128 at 3x3): forward, grad-input and
+ *   grad-weight in GFLOP/s. Each pass is counted as the direct convolution's 2 * N * Cout * OH * OW * Cin *
  *   kh * kw FLOPs (the three passes do the same number of multiply-adds), whatever the kernel
  *   does internally (im2col + GEMM, transposes, scratch copies are not counted);
  * - the memory-bound kernels, in GB/s: batch norm (training, fused ReLU) forward and backward at
@@ -24,7 +26,7 @@
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { Engine, type Tensor, type VariantName } from '../src/index.js';
-import { buf } from '../src/engine/ops/checks.js';
+import { buf, optionalBuf } from '../src/engine/ops/checks.js';
 import { machineInfo, markdownTable, median } from './machine.js';
 
 const QUICK = process.argv.includes('--quick');
@@ -86,6 +88,14 @@ interface ConvLayer {
   cin: number;
   cout: number;
   size: number;
+  /** Default 3 (square kernels). */
+  kernel?: number;
+  /** Default 1. */
+  padding?: number;
+  /** Default true. */
+  bias?: boolean;
+  /** Only the forward pass (a frozen layer on the input: training runs no backward through it). */
+  forwardOnly?: boolean;
 }
 
 const CONV_LAYERS: ConvLayer[] = [
@@ -96,8 +106,19 @@ const CONV_LAYERS: ConvLayer[] = [
   { name: 'conv5 512->1024 @4x4', cin: 512, cout: 1024, size: 4 },
 ];
 
-function convCase({ name, cin, cout, size }: ConvLayer): CaseSpec {
-  const [kh, kw, stride, pad] = [3, 3, 1, 1];
+/** fast_senet's convolutions at the default widths 32/64/128 (each group's conv1 runs before its max-pool). */
+const FAST_CONV_LAYERS: ConvLayer[] = [
+  { name: 'whiten 3->24 2x2 @32x32', cin: 3, cout: 24, size: 32, kernel: 2, padding: 0, bias: true, forwardOnly: true },
+  { name: 'g1.conv1 24->32 @31x31', cin: 24, cout: 32, size: 31, bias: false },
+  { name: 'g1.conv2 32->32 @15x15', cin: 32, cout: 32, size: 15, bias: false },
+  { name: 'g2.conv1 32->64 @15x15', cin: 32, cout: 64, size: 15, bias: false },
+  { name: 'g2.conv2 64->64 @7x7', cin: 64, cout: 64, size: 7, bias: false },
+  { name: 'g3.conv1 64->128 @7x7', cin: 64, cout: 128, size: 7, bias: false },
+  { name: 'g3.conv2 128->128 @3x3', cin: 128, cout: 128, size: 3, bias: false },
+];
+
+function convCase({ name, cin, cout, size, kernel = 3, padding = 1, bias: withBias = true, forwardOnly = false }: ConvLayer): CaseSpec {
+  const [kh, kw, stride, pad] = [kernel, kernel, 1, padding];
   const out = Math.floor((size + 2 * pad - kh) / stride) + 1;
   // The kernels' shape arguments, in src/engine/ops/conv.ts's order:
   // batch, in_channels, height, width, out_channels, kh, kw, sh, sw, ph, pw.
@@ -110,7 +131,7 @@ function convCase({ name, cin, cout, size }: ConvLayer): CaseSpec {
       const k = engine.kernels;
       const input = filled(engine, [BATCH, cin, size, size]);
       const weight = filled(engine, [cout, cin, kh, kw], 0.1);
-      const bias = filled(engine, [cout]);
+      const bias = withBias ? filled(engine, [cout]) : undefined;
       const output = engine.tensor([BATCH, cout, out, out]);
       const gradOutput = filled(engine, [BATCH, cout, out, out]);
       const gradInput = engine.tensor(input.shape);
@@ -119,11 +140,11 @@ function convCase({ name, cin, cout, size }: ConvLayer): CaseSpec {
         name,
         shape: `[${BATCH},${cin},${size},${size}]`,
         passes: [
-          { pass: 'forward', work: flops, run: () => k.conv2d_forward(...buf(input), ...buf(weight), ...buf(bias), ...buf(output), ...args) },
+          { pass: 'forward', work: flops, run: () => k.conv2d_forward(...buf(input), ...buf(weight), ...optionalBuf(bias), ...buf(output), ...args) },
           { pass: 'grad-input', work: flops, run: () => k.conv2d_grad_input(...buf(gradOutput), ...buf(weight), ...buf(gradInput), ...args) },
           { pass: 'grad-weight', work: flops, run: () => k.conv2d_grad_weight(...buf(input), ...buf(gradOutput), ...buf(gradWeight), ...args) },
-        ],
-        free: freeAll([input, weight, bias, output, gradOutput, gradInput, gradWeight]),
+        ].slice(0, forwardOnly ? 1 : 3),
+        free: freeAll([input, weight, ...(bias ? [bias] : []), output, gradOutput, gradInput, gradWeight]),
       };
     },
   };
@@ -262,6 +283,7 @@ function seCase(shape: [number, number, number, number], hidden: number): CaseSp
 }
 
 const CONV_CASES = CONV_LAYERS.map(convCase);
+const FAST_CONV_CASES = FAST_CONV_LAYERS.map(convCase);
 const MEMORY_CASES = [
   batchNormCase([BATCH, 64, 32, 32]),
   batchNormCase([BATCH, 512, 8, 8]),
@@ -331,12 +353,14 @@ function measure(engine: Engine, variant: VariantName, specs: CaseSpec[], unit: 
 
 const began = performance.now();
 const conv: Result[] = [];
+const fastConv: Result[] = [];
 const memory: Result[] = [];
 for (const { variant, threads } of CONFIGS) {
   const engine = await Engine.create({ variant, threads });
   if (engine.threads !== threads) throw new Error(`${variant}: asked for ${threads} threads, the engine runs ${engine.threads}`);
   try {
     conv.push(...measure(engine, variant, CONV_CASES, 'GFLOP/s'));
+    fastConv.push(...measure(engine, variant, FAST_CONV_CASES, 'GFLOP/s'));
     memory.push(...measure(engine, variant, MEMORY_CASES, 'GB/s'));
   } finally {
     await engine.close();
@@ -361,17 +385,21 @@ function rows(results: Result[], first: (r: Result) => (string | number)[]): (st
 const rateColumns = ['SIMD 1T', 'SIMD 2T', '2T/1T', 'relaxed 1T', 'relaxed 2T', '2T/1T'];
 const machine = machineInfo();
 const convTable = markdownTable(['layer', 'pass', ...rateColumns], rows(conv, (r) => [r.kernel, r.pass]));
+const fastConvTable = markdownTable(['layer', 'pass', ...rateColumns], rows(fastConv, (r) => [r.kernel, r.pass]));
 const memoryTable = markdownTable(['kernel', 'shape', 'pass', ...rateColumns], rows(memory, (r) => [r.kernel, r.shape, r.pass]));
 console.log(
   `Layer kernels, batch ${BATCH}, ${machine.cpu}, ${machine.cores} cores, Node ${machine.node}, ${machine.date}` +
     (QUICK ? ' (--quick: one sample each, not a measurement)' : '') +
     `\n\nConvolutions (3x3, stride 1, padding 1), GFLOP/s counting direct-convolution FLOPs:\n\n${convTable}` +
+    `\n\nfast_senet's convolutions (no bias but the whitening conv's), GFLOP/s counting the direct convolution's multiply-adds (2 FLOPs each); ` +
+    `training runs g1.conv1's forward and grad-weight only (its input needs no gradient):\n\n${fastConvTable}` +
     `\n\nMemory-bound kernels, GB/s (each buffer counted once per call):\n\n${memoryTable}`,
 );
 const json = JSON.stringify(
   {
     machine,
     conv: conv.map(({ work, rate, ...r }) => ({ ...r, flops: work, gflops: rate })),
+    fastSenetConv: fastConv.map(({ work, rate, ...r }) => ({ ...r, flops: work, gflops: rate })),
     memory: memory.map(({ work, rate, ...r }) => ({ ...r, bytes: work, gbps: rate })),
   },
   null,
