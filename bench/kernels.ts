@@ -5,7 +5,9 @@
  * - every convolution of the reference SENet (3x3, stride 1, padding 1, with bias) and of
  *   fast_senet (its 2x2 whitening conv, forward only since it is frozen; each group's two 3x3
  *   convolutions without bias, from 24 channels at 31x31 to 128 at 3x3): forward, grad-input and
- *   grad-weight in GFLOP/s. Each pass is counted as the direct convolution's 2 * N * Cout * OH * OW * Cin *
+ *   grad-weight in GFLOP/s; fast_senet's beside PyTorch's same layers and passes
+ *   (bench/recipe/conv_layers_pytorch.py: channels_last, 1 and 2 threads), where /usr/bin/python3
+ *   has torch. Each pass is counted as the direct convolution's 2 * N * Cout * OH * OW * Cin *
  *   kh * kw FLOPs (the three passes do the same number of multiply-adds), whatever the kernel
  *   does internally (im2col + GEMM, transposes, scratch copies are not counted);
  * - the memory-bound kernels, in GB/s: batch norm (training, fused ReLU) forward and backward at
@@ -24,6 +26,7 @@
  * the first calls run in V8's baseline tier, several times slower. Run on a quiet machine; the
  * default run takes about 3-4 minutes on 2 cores.
  */
+import { spawnSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { Engine, type Tensor, type VariantName } from '../src/index.js';
 import { buf, optionalBuf } from '../src/engine/ops/checks.js';
@@ -382,10 +385,45 @@ function rows(results: Result[], first: (r: Result) => (string | number)[]): (st
   });
 }
 
+/** PyTorch's GFLOP/s for fast_senet's layers (same FLOP count), by `threads,layer,pass`; empty without torch. */
+function pytorchRates(): Map<string, number> {
+  const rates = new Map<string, number>();
+  const python = '/usr/bin/python3';
+  if (spawnSync(python, ['-c', 'import torch']).status !== 0) {
+    console.error(`bench:kernels: no PyTorch columns: ${python} cannot import torch`);
+    return rates;
+  }
+  const layers = FAST_CONV_LAYERS.map(({ name, cin, cout, size, kernel = 3, padding = 1, bias = true, forwardOnly }) => ({
+    name, batch: BATCH, cin, cout, size, kernel, padding, bias, ...(forwardOnly ? { passes: ['forward'] } : {}),
+  }));
+  for (const threads of [1, 2]) {
+    const args = ['bench/recipe/conv_layers_pytorch.py', '--threads', String(threads), '--layers', JSON.stringify(layers),
+      ...(QUICK ? ['--samples', '1', '--sample-seconds', '0'] : [])];
+    const child = spawnSync(python, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
+    const line = child.stdout.split('\n').find((l) => l.startsWith('RESULT '));
+    if (child.status !== 0 || !line) throw new Error(`${python} ${args[0]}: exit ${child.status}`);
+    for (const r of JSON.parse(line.slice(7)) as { name: string; pass: string; seconds: number }[]) {
+      const flops = fastConv.find((f) => f.kernel === r.name && f.pass === r.pass)!.work;
+      rates.set(`${threads},${r.name},${r.pass}`, flops / r.seconds / 1e9);
+      console.error(`pytorch x${threads} ${r.name} ${r.pass}: ${(flops / r.seconds / 1e9).toFixed(1)} GFLOP/s (${(r.seconds * 1e3).toFixed(2)} ms)`);
+    }
+  }
+  return rates;
+}
+const torchRates = pytorchRates();
+
 const rateColumns = ['SIMD 1T', 'SIMD 2T', '2T/1T', 'relaxed 1T', 'relaxed 2T', '2T/1T'];
 const machine = machineInfo();
 const convTable = markdownTable(['layer', 'pass', ...rateColumns], rows(conv, (r) => [r.kernel, r.pass]));
-const fastConvTable = markdownTable(['layer', 'pass', ...rateColumns], rows(fastConv, (r) => [r.kernel, r.pass]));
+const withTorch = (r: Result, cells: (string | number)[]) => {
+  const [one, two] = [1, 2].map((t) => torchRates.get(`${t},${r.kernel},${r.pass}`));
+  const ours = fastConv.find((f) => f.variant === 'relaxed-threads' && f.threads === 2 && f.kernel === r.kernel && f.pass === r.pass)!.rate;
+  return one === undefined || two === undefined ? cells : [...cells, one.toFixed(1), two.toFixed(1), `${(ours / two).toFixed(2)}x`];
+};
+const fastConvTable = markdownTable(
+  ['layer', 'pass', ...rateColumns, ...(torchRates.size ? ['PyTorch 1T', 'PyTorch 2T', 'relaxed 2T / PyTorch 2T'] : [])],
+  rows(fastConv, (r) => [r.kernel, r.pass]).map((cells, i) => withTorch(fastConv[i]!, cells)),
+);
 const memoryTable = markdownTable(['kernel', 'shape', 'pass', ...rateColumns], rows(memory, (r) => [r.kernel, r.shape, r.pass]));
 console.log(
   `Layer kernels, batch ${BATCH}, ${machine.cpu}, ${machine.cores} cores, Node ${machine.node}, ${machine.date}` +
@@ -400,6 +438,10 @@ const json = JSON.stringify(
     machine,
     conv: conv.map(({ work, rate, ...r }) => ({ ...r, flops: work, gflops: rate })),
     fastSenetConv: fastConv.map(({ work, rate, ...r }) => ({ ...r, flops: work, gflops: rate })),
+    fastSenetConvPytorch: [...torchRates].map(([key, gflops]) => {
+      const [threads, kernel, pass] = key.split(',');
+      return { threads: Number(threads), kernel, pass, gflops };
+    }),
     memory: memory.map(({ work, rate, ...r }) => ({ ...r, bytes: work, gbps: rate })),
   },
   null,
