@@ -48,5 +48,10 @@ export {
   type FitSummary, type EpochUpdate, type StopUpdate, type Prediction, type TestImages,
 } from './worker/trainer.js';
 export { SEED_RECIPE, OPTIMIZERS, type RunOptions, type OptimizerName } from './train/run.js';
+export {
+  FAST_RECIPE, FAST_MODEL, FAST, RECIPES, CIFAR10_NORMALIZATION, fastOptimizer, fastWhitening, fastLookaheadStep, type RecipeName,
+} from './train/fast.js';
+export { Lookahead, lookaheadDecay } from './optim/lookahead.js';
+export { mirror, type EvaluateOptions, type Scores } from './train/step.js';
 export { readCifar10Archive, readCifar10Files } from './data/cifar10.js';
 export { formatBatch, formatEpoch, formatDuration } from './train/progress.js';

@@ -248,6 +248,8 @@ describe('apps built with Vite', () => {
         expect(await attribute(page, chart, 'data-batch-points')).toBe(batches);
         expect(await attribute(page, chart, 'data-epoch-points')).toBe(run.epochs);
       }
+      expect(await attribute(page, '#time-chart', 'data-test-points')).toBe(run.epochs);
+      expect(await attribute(page, '#time-chart', 'data-tta-points')).toBe(0); // the seed recipe evaluates without TTA
       expect(beat.maxGap, `longest main-thread pause ${beat.maxGap.toFixed(0)} ms`).toBeLessThan(500);
       expect(beat.ticks).toBeGreaterThan((seconds * 1000) / 20 / 4);
 
@@ -309,7 +311,7 @@ describe('apps built with Vite', () => {
       page.on('pageerror', (e) => errors.push(e.message));
       await page.goto(demo.url);
       await waitForState(page, ['ready'], 60_000);
-      expect(await page.locator('select[name=model] option').count()).toBe(9);
+      expect(await page.locator('select[name=model] option').count()).toBe(10);
       await page.selectOption('select[name=model]', 'se_resnet20');
       await fillForm(page, { train: 64, test: 32, epochs: 1, batchSize: 32 });
       await page.click('#train');
@@ -346,6 +348,9 @@ describe('apps built with Vite', () => {
       await waitForState(page, ['ready'], 60_000);
       await page.check(`input[name=source][value=${source}]`);
       await page.setInputFiles(`[name=${source}]`, files);
+      // CIFAR-10 makes the fast recipe the default; these runs take the form's settings.
+      expect(await page.inputValue('select[name=recipe]')).toBe('fast');
+      await page.selectOption('select[name=recipe]', 'seed');
       await page.fill('[name=epochs]', '1');
       await page.fill('[name=batchSize]', '8');
       await page.click('#train');
@@ -375,6 +380,36 @@ describe('apps built with Vite', () => {
       expect(errors).toEqual([]);
       await page.close();
     }, 120_000);
+
+    it('the demo makes the fast recipe the default for CIFAR-10 and charts its accuracy against seconds with the 80% line', async () => {
+      const page = await browser.newPage();
+      const errors: string[] = [];
+      page.on('pageerror', (e) => errors.push(e.message));
+      await page.goto(demo.url);
+      await waitForState(page, ['ready'], 60_000);
+      expect(await page.inputValue('select[name=recipe]')).toBe('seed'); // the synthetic set is chosen at first
+      await page.check('input[name=source][value=files]');
+      await page.setInputFiles('[name=files]', tinyCifarFiles(64)); // 320 training records: 2 steps an epoch
+      expect(await page.inputValue('select[name=recipe]')).toBe('fast');
+      expect(await page.inputValue('select[name=model]')).toBe('fast_senet');
+      for (const field of ['model', 'epochs', 'batchSize', 'lr', 'optimizer', 'augment']) expect(await page.isDisabled(`[name=${field}]`), field).toBe(true);
+      await page.click('#train');
+      await waitForState(page, ['done'], 180_000);
+      expect(await page.textContent('[data-field=model]')).toBe('fast_senet');
+      // Evaluated after epochs 1 and 2 and at 2.5, plain and with TTA, against training seconds.
+      expect(await attribute(page, '#time-chart', 'data-test-points')).toBe(3);
+      expect(await attribute(page, '#time-chart', 'data-tta-points')).toBe(3);
+      expect(await attribute(page, '#time-chart', 'data-target')).toBe(0.8);
+      expect(await attribute(page, '#time-chart', 'data-last-seconds')).toBeGreaterThan(0);
+      expect(await attribute(page, '#loss-chart', 'data-epoch-points')).toBe(3);
+      expect(await page.textContent('#status')).toMatch(/^Done: test accuracy \d+\.\d% on 64 images/);
+      // Back to the synthetic set: the seed recipe, and the form's settings again.
+      await page.check('input[name=source][value=synthetic]');
+      expect(await page.inputValue('select[name=recipe]')).toBe('seed');
+      expect(await page.isEnabled('[name=lr]')).toBe(true);
+      expect(errors).toEqual([]);
+      await page.close();
+    }, 240_000);
 
     it('the demo cancels a run after the current batch and evaluates the weights it has', async () => {
       const page = await browser.newPage();

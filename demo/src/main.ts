@@ -12,7 +12,7 @@ import { TrainingCharts } from './charts';
 import { renderConfusion } from './confusion';
 import { renderEngineInfo } from './engine-info';
 import { renderGallery } from './gallery';
-import { fillMenus, modelMenu, readDataSource, readSetup, type Setup } from './setup';
+import { applyRecipe, fillMenus, modelMenu, readDataSource, readSetup, recipeMenu, type Setup } from './setup';
 
 /** Test images evaluated after a cancelled run or after loading weights (the full set can take a while). */
 const EVALUATION_LIMIT = 2000;
@@ -48,7 +48,7 @@ let data: { key: string; info: DataInfo } | undefined;
 /** Whether the model holds weights worth showing (trained or loaded). */
 let haveWeights = false;
 let epochsTrained = 0;
-const charts = new TrainingCharts(element('#loss-chart'), element('#accuracy-chart'));
+const charts = new TrainingCharts(element('#loss-chart'), element('#accuracy-chart'), element('#time-chart'));
 
 /** The page's state, also on <body data-state> (the end-to-end test waits on it). */
 function setState(state: State): void {
@@ -111,9 +111,11 @@ async function train(): Promise<void> {
   await useModel(modelMenu(ui.form).value);
   const setup = readSetup(ui.form);
   const info = await loadData(setup);
-  const { epochs, batchSize } = setup.request;
+  const { request: { epochs }, batchSize } = setup;
+  const fast = setup.request.recipe === 'fast';
   setState('training');
-  say(`Training on ${info.source}: ${info.train} images, ${epochs} epoch${epochs === 1 ? '' : 's'} of ${Math.ceil(info.train / batchSize)} batches...`);
+  say(`Training ${fast ? 'with the fast recipe ' : ''}on ${info.source}: ${info.train} images, ${epochs} epoch${epochs === 1 ? '' : 's'} of ` +
+    `${(fast ? Math.floor : Math.ceil)(info.train / batchSize)} batches...`);
   charts.startRun();
   let last: EpochUpdate | undefined;
   const summary = await ready().fit(setup.request, {
@@ -130,7 +132,11 @@ async function train(): Promise<void> {
       haveWeights = true;
       charts.addEpoch(r);
       showSpeed(r.imagesPerSecond, `epoch ${r.epoch} took ${formatDuration(r.seconds)}`);
-      if (r.test) say(`Epoch ${r.epoch}/${epochs}: training accuracy ${percent(r.trainAccuracy)}, test accuracy ${percent(r.test.accuracy)}`);
+      if (r.test) {
+        const tta = r.test.tta ? ` (with flip TTA ${percent(r.test.tta.accuracy)})` : '';
+        say(`Epoch ${r.epoch}/${epochs}: training accuracy ${percent(r.trainAccuracy)}, test accuracy ${percent(r.test.accuracy)}${tta} ` +
+          `after ${r.elapsedSeconds.toFixed(1)} s of training`);
+      }
     },
   });
   const cancelled = summary.reason === 'cancelled';
@@ -218,11 +224,18 @@ async function act(action: () => Promise<void>): Promise<void> {
 
 async function start(): Promise<void> {
   fillMenus(ui.form);
+  applyRecipe(ui.form, (ui.form.elements.namedItem('source') as RadioNodeList).value);
   setState('starting');
   await useModel(modelMenu(ui.form).value);
   say('Ready: choose the data and press Train.');
   setState('ready');
 }
+
+// CIFAR-10 makes the fast recipe the default, the synthetic set the seed one.
+for (const radio of ui.form.querySelectorAll<HTMLInputElement>('input[name=source]')) {
+  radio.addEventListener('change', () => applyRecipe(ui.form, radio.value));
+}
+recipeMenu(ui.form).addEventListener('change', () => applyRecipe(ui.form));
 
 ui.form.addEventListener('submit', (event) => {
   event.preventDefault();

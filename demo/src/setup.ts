@@ -1,11 +1,13 @@
 /** Reads the page's form: where the data comes from and how to train. */
-import { AUGMENTS, MODELS, OPTIMIZERS, type Augment, type DataSource, type FitRequest, type OptimizerName } from 'senet-wasm';
+import { AUGMENTS, FAST_MODEL, FAST_RECIPE, MODELS, OPTIMIZERS, type Augment, type DataSource, type FitRequest, type OptimizerName } from 'senet-wasm';
 
 export interface Setup {
   source: DataSource;
   /** Equal for the same choice of data, so it is read only once. */
   dataKey: string;
-  request: FitRequest & { epochs: number; batchSize: number };
+  request: FitRequest & { epochs: number };
+  /** The batch size the run trains with (the recipe's, or the form's). */
+  batchSize: number;
 }
 
 /** Fills the model, optimizer and augmentation menus from the package's lists. */
@@ -16,6 +18,26 @@ export function fillMenus(form: HTMLFormElement): void {
   fill(modelMenu(form), MODELS.map((m) => m.name), (name) => `${name} (${parameters.get(name)!.toLocaleString('en')} parameters)`);
   fill(form.elements.namedItem('optimizer') as HTMLSelectElement, OPTIMIZERS);
   fill(form.elements.namedItem('augment') as HTMLSelectElement, AUGMENTS);
+}
+
+/** The recipe menu: 'seed' (the form's settings) or 'fast'. */
+export function recipeMenu(form: HTMLFormElement): HTMLSelectElement {
+  return form.elements.namedItem('recipe') as HTMLSelectElement;
+}
+
+/** The fields the fast recipe sets itself. */
+const RECIPE_FIELDS = ['model', 'epochs', 'batchSize', 'lr', 'optimizer', 'augment'];
+
+/**
+ * Shows the chosen recipe in the form: with 'fast' the model is fast_senet and the settings the
+ * recipe makes are disabled. `source` (a change of data source) first makes CIFAR-10 default to
+ * the fast recipe and the synthetic set to the seed one.
+ */
+export function applyRecipe(form: HTMLFormElement, source?: string): void {
+  if (source !== undefined) recipeMenu(form).value = source === 'synthetic' ? 'seed' : 'fast';
+  const fast = recipeMenu(form).value === 'fast';
+  if (fast) modelMenu(form).value = FAST_MODEL;
+  for (const name of RECIPE_FIELDS) (form.elements.namedItem(name) as HTMLInputElement | HTMLSelectElement).disabled = fast;
 }
 
 /** The model menu (a registry name). */
@@ -65,13 +87,18 @@ export function readDataSource(form: HTMLFormElement): { source: DataSource; dat
 }
 
 export function readSetup(form: HTMLFormElement): Setup {
+  if (recipeMenu(form).value === 'fast') {
+    return { ...readDataSource(form), request: { recipe: 'fast', epochs: FAST_RECIPE.epochs }, batchSize: FAST_RECIPE.batchSize };
+  }
   const lr = Number(input(form, 'lr').value);
   if (!(lr > 0) || !Number.isFinite(lr)) throw new Error(`The learning rate must be a positive number, not '${input(form, 'lr').value}'`);
+  const batchSize = integer(form, 'batchSize', 'The batch size')!;
   return {
     ...readDataSource(form),
+    batchSize,
     request: {
       epochs: integer(form, 'epochs', 'Epochs')!,
-      batchSize: integer(form, 'batchSize', 'The batch size')!,
+      batchSize,
       lr,
       optimizer: (form.elements.namedItem('optimizer') as HTMLSelectElement).value as OptimizerName,
       augment: (form.elements.namedItem('augment') as HTMLSelectElement).value as Augment,
