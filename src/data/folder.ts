@@ -117,9 +117,12 @@ function roundRobin(samples: FolderSample[], classes: number, limit: number | un
   return chosen.sort((a, b) => a - b).map((i) => samples[i]!);
 }
 
-/** Each class's held-out files: round(n * fraction) of its n, at most n - 1, drawn by a seeded shuffle. */
+/**
+ * Each class's held-out files, drawn by a seeded shuffle: round(n * fraction) of its n, but at
+ * most n - 1 below a fraction of 1 (every class keeps a training image); all of them at 1.
+ */
 function holdOut(files: string[], fraction: number, rng: Rng): Set<string> {
-  const count = Math.min(files.length - 1, Math.round(files.length * fraction));
+  const count = fraction === 1 ? files.length : Math.min(files.length - 1, Math.round(files.length * fraction));
   const order = files.map((_, i) => i);
   for (let i = order.length - 1; i > 0; i--) {
     const j = Math.floor(rng.uniform() * (i + 1));
