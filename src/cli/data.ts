@@ -4,8 +4,8 @@
  * without `--data`, ./data, downloading CIFAR-10 there.
  */
 import { join } from 'node:path';
-import { existsSync, statSync } from 'node:fs';
-import { CIFAR10_ARCHIVE, CIFAR10_FILES, CIFAR10_FOLDER, CIFAR10_META_FILE } from '../data/cifar10.js';
+import { existsSync, readdirSync, statSync } from 'node:fs';
+import { CIFAR10_ARCHIVE, CIFAR10_FILES, CIFAR10_FOLDER, CIFAR10_META_FILE, DatasetError } from '../data/cifar10.js';
 import { ensureCifar10 } from '../data/download.js';
 import { RESIZE_MODES } from '../data/resize.js';
 import { formatDownload } from '../train/progress.js';
@@ -32,7 +32,12 @@ export function detectData(path: string): 'cifar10' | 'folder' {
   if (!existsSync(path)) throw new UsageError(`--data ${path}: no such file or folder`);
   if (!statSync(path).isDirectory()) return 'cifar10'; // an archive: the reader checks it
   const known = [...CIFAR10_FILES.train, ...CIFAR10_FILES.test, CIFAR10_META_FILE, CIFAR10_FOLDER, CIFAR10_ARCHIVE];
-  return known.some((name) => existsSync(join(path, name))) ? 'cifar10' : 'folder';
+  if (known.some((name) => existsSync(join(path, name)))) return 'cifar10';
+  if (readdirSync(path, { withFileTypes: true }).some((e) => !e.name.startsWith('.') && (e.isDirectory() || (e.isSymbolicLink() && statSync(join(path, e.name)).isDirectory())))) return 'folder';
+  throw new DatasetError(
+    `${path} holds no CIFAR-10 data (no ${CIFAR10_FILES.train[0]}, ${CIFAR10_FOLDER}/ or ${CIFAR10_ARCHIVE}) and no class folders of images ` +
+      `(CLASS/image.png, or train/CLASS/ and val/CLASS/): run senet train without --data to download CIFAR-10 to ./data`,
+  );
 }
 
 /** An image folder's options where the flags give none (senet eval: what the weights record). */
