@@ -87,7 +87,7 @@ describe('fuzzing the parsers: mutated and truncated inputs give an Error naming
 
   it('gzip (a CIFAR-10 archive read as a stream)', async () => {
     const valid = gzipSync(tar([{ name: 'cifar-10-batches-bin/test_batch.bin', data: cifarRecords(2) }]));
-    await check(new Uint8Array(valid), (bytes) => readCifar10Archive(new Blob([bytes]), ['test'], SOURCE), 150);
+    await check(new Uint8Array(valid), (bytes) => readCifar10Archive(new Blob([new Uint8Array(bytes)]), ['test'], SOURCE), 150);
   });
 
   it('PNG', async () => {

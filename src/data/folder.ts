@@ -89,7 +89,7 @@ function classFolders(listing: FolderListing, prefix: string, ignored: string[])
   return new Map([...classes].sort(([a], [b]) => compare(a, b)));
 }
 
-/** Code-point order, as Python's sorted() of str. */
+/** UTF-16 order: Python's sorted() of str (code points) but for characters beyond the BMP. */
 function compare(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;
 }
