@@ -11,13 +11,15 @@ import type { VariantName } from '../engine/variants.js';
 import { DataLoader, type BatchSource } from '../data/loader.js';
 import { ImageDataset, loadCifar10, readCifar10Archive, readCifar10Files, type Split } from '../data/cifar10.js';
 import { syntheticImages } from '../data/synthetic.js';
-import { createModel, type Model } from '../nn/models/index.js';
+import { createModel, modelEntry, type Model } from '../nn/models/index.js';
 import { metadataEntries, PIXELS_01, readMetadata, resolveModelName, type ModelMetadata } from '../train/metadata.js';
 import { fit, type BatchReport, type EpochReport, type FitResult } from '../train/fit.js';
 import { evaluate, type Evaluation } from '../train/step.js';
 import { restoreTrainingCheckpoint, stateDictFromBytes, stateDictToBytes, trainingCheckpoint, type TrainingProgress } from '../train/checkpoint.js';
 import { checkResumable, makeOptimizer, SEED_RECIPE, type RunOptions } from '../train/run.js';
 import { PrefetchingLoader } from './prefetch.js';
+import { readFolderSource, type FolderSource } from './folder-source.js';
+import type { ResizeMode } from '../data/resize.js';
 import { Profiler, type ProfileRow } from '../autograd/profile.js';
 
 export interface TrainerOptions {
@@ -57,13 +59,30 @@ export type DataSource = {
   | { kind: 'archive'; archive: Blob; name?: string }
   /** The batch files as Files (`data_batch_1.bin` ... `test_batch.bin`, optionally `batches.meta.txt`). */
   | { kind: 'files'; files: (Blob & { name: string })[] }
+  /**
+   * An image folder (one folder per class; see src/data/folder.ts): `path` on the file system
+   * (Node), or `files` a page was given. `limit` keeps N images of each split, round-robin over
+   * the classes. The test set is its validation images.
+   */
+  | FolderSource
 );
+
+export interface LoadCallbacks {
+  /** While images are decoded: how many of `total` are done. */
+  onProgress?: (done: number, total: number) => void;
+}
 
 export interface DataInfo {
   source: string;
   train: number;
   test: number;
   classes: string[];
+  /** Height and width of the images. */
+  imageSize: [number, number];
+  /** What was found (an image folder's layout, classes, ignored and skipped files), in words. */
+  details: string[];
+  /** The model's parameters: a fresh model is rebuilt for the data's class count. */
+  parameters: number;
 }
 
 export interface FitRequest extends Partial<RunOptions> {
@@ -108,6 +127,8 @@ export interface FitSummary extends Omit<FitResult, 'epochs'> {
 export interface Prediction {
   /** Class probabilities (softmax of the logits), one row per image. */
   probabilities: number[][];
+  /** The model's outputs, one row per image. */
+  logits: number[][];
   /** The most probable class of each image. */
   predicted: number[];
 }
@@ -124,6 +145,11 @@ export class Trainer {
   private engine: Engine | undefined;
   private model: Model | undefined;
   private modelName = 'senet';
+  private seed = 0;
+  /** Whether the weights are still the initial ones (nothing trained or loaded): loadData may then rebuild the model. */
+  private fresh = true;
+  /** The size the model's inputs have (the data's, else a loaded state dict's, else the registry's), and how images were resized. */
+  private input: { size: [number, number]; resize?: ResizeMode } = { size: [32, 32] };
   /** The class names: the data's, else those a loaded state dict recorded. */
   private classes: string[] | undefined;
   private data: { train: ImageDataset; test: ImageDataset; limit: number | undefined } | undefined;
@@ -141,9 +167,12 @@ export class Trainer {
       warn: (message) => warnings.push(message),
     };
     this.modelName = options.model ?? 'senet';
+    this.seed = options.seed ?? 0;
     const engine = await Engine.create(engineOptions);
     try {
-      this.model = createModel(engine, this.modelName, { numClasses: options.numClasses ?? 10, seed: options.seed ?? 0 });
+      const [, height, width] = modelEntry(this.modelName).input;
+      this.input = { size: [height, width] };
+      this.model = createModel(engine, this.modelName, { numClasses: options.numClasses ?? 10, seed: this.seed });
     } catch (error) {
       await engine.close();
       throw error;
@@ -155,19 +184,41 @@ export class Trainer {
     };
   }
 
-  /** Loads the training and test sets. */
-  async loadData(source: DataSource): Promise<DataInfo> {
+  /**
+   * Loads the training and test sets. A model whose weights are still the initial ones is
+   * rebuilt (same seed) for the data's class count; one that was trained or loaded must match it.
+   */
+  async loadData(source: DataSource, callbacks: LoadCallbacks = {}): Promise<DataInfo> {
     return this.exclusive('loadData', async () => {
-      const [train, test, name] = await readSource(source);
-      const classes = this.ready().model.numClasses;
-      if (train.classes.length !== classes) {
-        throw new Error(`${name} has ${train.classes.length} classes; the model was built for ${classes}`);
+      const { engine, model } = this.ready();
+      let train: ImageDataset, test: ImageDataset, name: string;
+      let details: string[] = [];
+      if (source.kind === 'folder') {
+        ({ train, test, name, details } = await readFolderSource(source, {
+          defaultSize: this.input.size[0], testOnly: source.testOnly ?? false, limit: source.limit,
+          workers: engine.features.cores, onProgress: callbacks.onProgress,
+        }));
+      } else {
+        [train, test, name] = await readSource(source);
+      }
+      const classes = train.classes.length;
+      if (classes !== model.numClasses) {
+        if (!this.fresh) {
+          throw new Error(`${name} has ${classes} classes; the model holds weights for ${model.numClasses} (trained or loaded), so it cannot change`);
+        }
+        const rebuilt = createModel(engine, this.modelName, { numClasses: classes, seed: this.seed });
+        model.free();
+        this.model = rebuilt;
       }
       const limit = source.limit;
       const cut = (set: ImageDataset) => (limit === undefined ? set : set.subset(limit));
       this.data = { train: cut(train), test: cut(test), limit };
       this.classes = [...train.classes];
-      return { source: name, train: this.data.train.length, test: this.data.test.length, classes: [...train.classes] };
+      this.input = { size: [train.height, train.width], ...(source.kind === 'folder' ? { resize: source.resize ?? 'crop' } : {}) };
+      return {
+        source: name, train: this.data.train.length, test: this.data.test.length, classes: [...train.classes],
+        imageSize: [train.height, train.width], details, parameters: this.ready().model.parameters.count,
+      };
     });
   }
 
@@ -182,6 +233,7 @@ export class Trainer {
       const data = this.loaded();
       const run = runOptions(request);
       const optimizer = makeOptimizer(model.parameters, run);
+      this.fresh = false;
       let loader: BatchSource | undefined;
       try {
         const checkpointOptions = { ...run, limit: data.limit };
@@ -205,7 +257,7 @@ export class Trainer {
         model.profile(profiler);
         const result = await fit(engine, model, optimizer, loader, {
           epochs: run.epochs, lr: run.lr, schedule: run.schedule, maxSteps: request.maxSteps, start,
-          ...(request.evaluate === false ? {} : { testLoader: new DataLoader(data.test, { batchSize: 256 }) }),
+          ...(request.evaluate === false || data.test.length === 0 ? {} : { testLoader: new DataLoader(data.test, { batchSize: 256 }) }),
           shouldStop: () => this.cancelRequested,
           profiler,
           onBatch: (report) => void callbacks.onBatch?.(report),
@@ -253,26 +305,33 @@ export class Trainer {
     return { images, labels, shape: [test.channels, test.height, test.width], classes: [...test.classes] };
   }
 
+  /** The input size `predict` takes (height, width) and how images were resized to it (see resizeImage). */
+  inputSize(): { size: [number, number]; resize: ResizeMode } {
+    return { size: [...this.input.size], resize: this.input.resize ?? 'crop' };
+  }
+
   /**
-   * Class probabilities of `count` CHW uint8 images (3x32x32 each), scaled to [0, 1] as in
-   * training, in eval mode.
+   * Class probabilities of `count` CHW uint8 images of 3 x the input size (inputSize(): 32x32
+   * for CIFAR-10), scaled to [0, 1] as in training, in eval mode.
    */
   async predict(images: Uint8Array, count: number): Promise<Prediction> {
     return this.exclusive('predict', async () => {
       const { engine, model } = this.ready();
-      const per = 3 * 32 * 32;
+      const [h, w] = this.input.size;
+      const per = 3 * h * w;
       if (!Number.isInteger(count) || count < 1 || images.length !== count * per) {
-        throw new RangeError(`predict: ${images.length} bytes is not ${count} images of 3x32x32 (${count * per} bytes)`);
+        throw new RangeError(`predict: ${images.length} bytes is not ${count} images of 3x${h}x${w} (${count * per} bytes)`);
       }
       const wasTraining = model.training;
       model.eval();
       try {
-        const logits = engine.noGrad(() =>
-          engine.scope(() => model.call(engine.tensor([count, 3, 32, 32], Float32Array.from(images, (v) => v / 255))).toArray()),
+        const out = engine.noGrad(() =>
+          engine.scope(() => model.call(engine.tensor([count, 3, h, w], Float32Array.from(images, (v) => v / 255))).toArray()),
         );
-        const classes = logits.length / count;
-        const probabilities = Array.from({ length: count }, (_, i) => softmax(logits.subarray(i * classes, (i + 1) * classes)));
-        return { probabilities, predicted: probabilities.map((p) => p.indexOf(Math.max(...p))) };
+        const classes = out.length / count;
+        const logits = Array.from({ length: count }, (_, i) => Array.from(out.subarray(i * classes, (i + 1) * classes)));
+        const probabilities = logits.map((row) => softmax(Float32Array.from(row)));
+        return { probabilities, logits, predicted: probabilities.map((p) => p.indexOf(Math.max(...p))) };
       } finally {
         model.train(wasTraining);
       }
@@ -297,7 +356,9 @@ export class Trainer {
       const { state, metadata } = stateDictFromBytes(bytes, source);
       const recorded = this.checkModel(metadata, source);
       this.ready().model.loadStateDict(state);
+      this.fresh = false;
       if (recorded?.classes && !this.data) this.classes = recorded.classes;
+      if (recorded?.imageSize && !this.data) this.input = { size: recorded.imageSize, ...(recorded.resize ? { resize: recorded.resize } : {}) };
       return recorded;
     });
   }
@@ -311,7 +372,10 @@ export class Trainer {
 
   private metadata(): ModelMetadata {
     const model = this.ready().model;
-    return { model: this.modelName, modelOptions: { numClasses: model.numClasses }, classes: this.classes, normalization: PIXELS_01 };
+    return {
+      model: this.modelName, modelOptions: { numClasses: model.numClasses }, classes: this.classes, normalization: PIXELS_01,
+      imageSize: this.input.size, ...(this.input.resize ? { resize: this.input.resize } : {}),
+    };
   }
 
   /** Cancels a running fit and waits for it, then stops the engine's threads; the trainer cannot be used afterwards. */
