@@ -33,6 +33,11 @@ export { learningRate, piecewiseLinear, SCHEDULES, type ScheduleName } from './o
 export { DataLoader, AUGMENTS, type Augment, type Batch, type BatchSource, type LabeledImages, type LoaderOptions } from './data/loader.js';
 export { ImageDataset, CIFAR10_CLASSES, loadCifar10, readCifar10Tar, parseCifarBatch } from './data/cifar10.js';
 export { syntheticImages, SYNTHETIC_CLASSES } from './data/synthetic.js';
+export { planImageFolder, listFolder, DEFAULT_VAL_FRACTION, type FolderListing, type FolderPlan, type FolderPlanOptions, type FolderSample } from './data/folder.js';
+export { resizeImage, resizeBilinear, RESIZE_MODES, type ResizeMode } from './data/resize.js';
+export { IMAGE_EXTENSIONS, type DecodedImage } from './data/image-format.js';
+export { decodeImageBlob } from './data/browser-image.js';
+export { DatasetError } from './data/cifar10.js';
 
 export { fit, type FitOptions, type FitResult, type BatchReport, type EpochReport } from './train/fit.js';
 export { trainStep, evaluate, NonFiniteLossError, type Evaluation } from './train/step.js';
@@ -45,8 +50,9 @@ export { stateDictMetadata, PIXELS_01, type ModelMetadata, type Normalization } 
 export { createTrainer, TrainerClient } from './worker/client.js';
 export {
   Trainer, type TrainerOptions, type TrainerInfo, type DataSource, type DataInfo, type FitRequest, type FitCallbacks,
-  type FitSummary, type EpochUpdate, type StopUpdate, type Prediction, type TestImages,
+  type FitSummary, type EpochUpdate, type StopUpdate, type Prediction, type TestImages, type LoadCallbacks,
 } from './worker/trainer.js';
+export type { FolderSource, FolderFile } from './worker/folder-source.js';
 export { SEED_RECIPE, OPTIMIZERS, type RunOptions, type OptimizerName } from './train/run.js';
 export {
   FAST_RECIPE, FAST_MODEL, FAST, RECIPES, CIFAR10_NORMALIZATION, fastOptimizer, fastWhitening, fastLookaheadStep, type RecipeName,

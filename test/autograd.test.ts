@@ -6,7 +6,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   AdaptiveAvgPool2d, Add, BatchNorm2d, Conv2d, createModel, Engine, Flatten, GELU, Identity, Linear, MaxPool2d, Module, ReLU,
-  Residual, SEBasicBlock, SEBlock, SGD, Adam, Sequential, Sigmoid, buildContext, type ParameterRange, type Tensor,
+  Residual, SEBasicBlock, SEBlock, SGD, Adam, Sequential, Sigmoid, WasmMemoryError, buildContext, type ParameterRange, type Tensor,
 } from '../src/index.js';
 import { gradcheck } from '../src/autograd/gradcheck.js';
 import { crossEntropy } from '../src/autograd/functional.js';
@@ -288,6 +288,33 @@ describe('memory scopes', () => {
     // conv1's output at batch 8192 is 2 GiB, more than one allocation may take.
     expect(() => engine.noGrad(() => engine.scope(() => model.call(x)))).toThrow(/out of WebAssembly memory in features\.0 \(Conv2d\)/);
     x.free();
+    model.free();
+  });
+
+  it('an out-of-memory error in the backward names the layer whose backward ran', () => {
+    const model = createModel(engine, 'se_resnet20');
+    const x = engine.keep(engine.tensor([2, 3, 32, 32]));
+    const labels = engine.keep(engine.indices([2], [0, 1]));
+    // During the backward, fail the allocation of fc's input gradient [2, 64] as a full memory
+    // would; everything else is real.
+    const allocate = engine.tensor.bind(engine);
+    let failing = false;
+    engine.tensor = ((shape: readonly number[], values?: ArrayLike<number>) => {
+      if (failing && shape.join() === '2,64') throw new WasmMemoryError('tensor', [...shape], 4 * shape.reduce((a, b) => a * b, 1), engine.memory.buffer.byteLength);
+      return allocate(shape, values);
+    }) as typeof engine.tensor;
+    try {
+      expect(() => engine.scope(() => {
+        const loss = crossEntropy(engine, model.call(x), labels);
+        failing = true;
+        loss.backward();
+      })).toThrow(/out of WebAssembly memory in fc \(Linear\) backward/);
+    } finally {
+      engine.tensor = allocate;
+    }
+    expect(engine.tape.length).toBe(0);
+    x.free();
+    labels.free();
     model.free();
   });
 

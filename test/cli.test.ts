@@ -172,7 +172,7 @@ describe('senet CLI', () => {
     writeFileSync(join(dir, 'c.gif'), 'GIF89a');
     const gif = senet(['predict', '--weights', 'w.safetensors', 'c.gif'], dir);
     expect(gif.code).toBe(1);
-    expect(gif.stderr).toContain('c.gif: not a PNG or JPEG file');
+    expect(gif.stderr).toContain('c.gif: a GIF file; PNG and JPEG images are supported');
 
     const wrongWeights = join(dir, 'bad.safetensors');
     writeFileSync(wrongWeights, new Uint8Array([1, 2, 3]));

@@ -21,6 +21,7 @@ import demoConfig, { isolation } from '../demo/vite.config.js';
 import minimalConfig from '../examples/minimal/vite.config.js';
 import { chromiumMissing, launchChromium } from './chromium.js';
 import { tar } from './tar-writer.js';
+import { colourFolder, colourImage, COLOURS } from './image-folder.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const ARTIFACTS = join(ROOT, 'test/artifacts');
@@ -61,7 +62,7 @@ function expectBundled(app: App): void {
     expect(emitted(`${variant}_bg`, 'wasm'), variant).toHaveLength(1);
     expect(emitted(variant, 'js'), variant).toHaveLength(1);
   }
-  for (const worker of ['trainer-worker', 'pool-worker', 'batch-worker']) expect(emitted(worker, 'js'), worker).toHaveLength(1);
+  for (const worker of ['trainer-worker', 'pool-worker', 'batch-worker', 'decode-worker-browser']) expect(emitted(worker, 'js'), worker).toHaveLength(1);
   const read = (prefix: string) => readFileSync(join(app.outDir, 'assets', files.find((f) => f.startsWith(prefix))!), 'utf8');
   // The workers point at the emitted files, not at the package's own paths.
   const wasm = files.find((f) => f.startsWith('senet-relaxed-threads_bg-'))!;
@@ -410,6 +411,46 @@ describe('apps built with Vite', () => {
       expect(errors).toEqual([]);
       await page.close();
     }, 240_000);
+
+    it('the demo trains on a folder of images picked with the directory picker, then classifies a picked and a dropped image', async () => {
+      const dir = mkdtempSync(join(tmpdir(), 'senet-demo-folder-'));
+      colourFolder(join(dir, 'photos'), 12);
+      const page = await browser.newPage();
+      const errors: string[] = [];
+      page.on('pageerror', (e) => errors.push(e.message));
+      await page.goto(demo.url);
+      await waitForState(page, ['ready'], 60_000);
+      await page.selectOption('[name=model]', 'resnet20');
+      await page.setInputFiles('[name=folder]', join(dir, 'photos'));
+      expect(await page.isChecked('input[name=source][value=folder]')).toBe(true);
+      await page.fill('[name=epochs]', '6');
+      await page.fill('[name=batchSize]', '4');
+      await page.click('#train');
+      await waitForState(page, ['done'], 120_000);
+      expect(await page.textContent('#data-details')).toContain('photos: an image folder: 3 classes (blue, green, red); 30 training images, 6 for validation');
+      expect(await page.textContent('[data-field=parameters]')).toBe('272,019');
+      expect(await page.locator('#confusion thead th.predicted').allTextContents()).toEqual(['blue', 'green', 'red']);
+      expect(await attribute(page, '#confusion table', 'data-total')).toBe(6);
+
+      const top = async () => JSON.parse((await page.getAttribute('#classification', 'data-top')) ?? '[]') as string[];
+      await page.setInputFiles('#classify', { name: 'red.png', mimeType: 'image/png', buffer: Buffer.from(colourImage(COLOURS.red!, 40, 30, 'png', 5)) });
+      await page.waitForFunction(() => document.querySelector('#classification')?.hasAttribute('data-top'), null, { timeout: 30_000 });
+      expect((await top()).sort()).toEqual(['blue', 'green', 'red']);
+      expect((await top())[0]).toBe('red');
+      const blue = Array.from(colourImage(COLOURS.blue!, 30, 44, 'jpeg', 6));
+      await page.evaluate((bytes) => {
+        const transfer = new DataTransfer();
+        transfer.items.add(new File([new Uint8Array(bytes)], 'blue.jpg', { type: 'image/jpeg' }));
+        document.dispatchEvent(new DragEvent('drop', { dataTransfer: transfer, bubbles: true, cancelable: true }));
+      }, blue);
+      await page.waitForFunction(() => document.querySelector('#classification div')?.textContent === 'blue.jpg:', null, { timeout: 30_000 });
+      expect((await top())[0]).toBe('blue');
+      expect(await page.textContent('#status')).toMatch(/^blue\.jpg: blue \d+\.\d%, \w+ \d+\.\d%, \w+ \d+\.\d%$/);
+      mkdirSync(ARTIFACTS, { recursive: true });
+      await page.screenshot({ path: join(ARTIFACTS, 'demo-folder.png'), fullPage: true });
+      expect(errors).toEqual([]);
+      await page.close();
+    }, 180_000);
 
     it('the demo cancels a run after the current batch and evaluates the weights it has', async () => {
       const page = await browser.newPage();

@@ -42,6 +42,11 @@ export class Fixture {
     return getTensor(this.file, name, 'F32', undefined, this.name);
   }
 
+  /** A uint8 tensor. */
+  u8(name: string): { shape: number[]; data: Uint8Array } {
+    return getTensor(this.file, name, 'U8', undefined, this.name);
+  }
+
   /** An int64 tensor as plain numbers. */
   i64(name: string): { shape: number[]; data: number[] } {
     const t = getTensor(this.file, name, 'I64', undefined, this.name);

@@ -82,9 +82,10 @@ describe.skipIf(unreachable !== undefined)('the package installed from its tarba
 
   const node = (args: string[]) => run(process.execPath, args, { cwd: project });
 
-  it('holds the built library, the WebAssembly builds and the README, and no tests, fixtures, sources or source maps', () => {
+  it('holds the built library, the WebAssembly builds, the README and the licence, and no tests, fixtures, sources or source maps', () => {
     const paths = packed.files.map((f) => f.path).sort();
-    const unexpected = paths.filter((p) => !/^(README\.md|package\.json|dist\/.+\.(js|d\.ts)|pkg\/senet-[\w-]+(_bg\.wasm(\.d\.ts)?|\.js|\.d\.ts))$/.test(p));
+    expect(paths).toContain('LICENSE');
+    const unexpected = paths.filter((p) => !/^(README\.md|LICENSE|package\.json|dist\/.+\.(js|d\.ts)|pkg\/senet-[\w-]+(_bg\.wasm(\.d\.ts)?|\.js|\.d\.ts))$/.test(p));
     expect(unexpected).toEqual([]);
     for (const p of paths) expect(p).not.toMatch(/(^|\/)(test|tests|fixtures|crate|src|bench|demo|examples)\//);
     // Every module in dist/ is built from a source file that still exists (no leftovers of old builds).

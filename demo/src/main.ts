@@ -4,15 +4,23 @@
  * form, draws progress and shows results, so the page stays responsive while training runs.
  *
  * `?threads=N` asks for N kernel threads (default: one per core).
+ *
+ * Data can also be a folder of the user's own images (one folder per class), picked with the
+ * directory picker or dropped onto the page; an image picked or dropped after training is
+ * classified with its top classes.
  */
 import {
-  createTrainer, formatDuration, stateDictMetadata, type DataInfo, type EpochUpdate, type Evaluation, type TrainerClient,
+  createTrainer, decodeImageBlob, formatDuration, resizeImage, stateDictMetadata, type DataInfo, type EpochUpdate, type Evaluation,
+  type TrainerClient,
 } from 'senet-wasm';
 import { TrainingCharts } from './charts';
 import { renderConfusion } from './confusion';
 import { renderEngineInfo } from './engine-info';
-import { renderGallery } from './gallery';
-import { applyRecipe, fillMenus, modelMenu, readDataSource, readSetup, recipeMenu, type Setup } from './setup';
+import { imageCanvas, renderGallery } from './gallery';
+import { droppedItems } from './drop';
+import {
+  applyRecipe, fillMenus, forgetDroppedFolder, modelMenu, readDataSource, readSetup, recipeMenu, useDroppedFolder, type Setup,
+} from './setup';
 
 /** Test images evaluated after a cancelled run or after loading weights (the full set can take a while). */
 const EVALUATION_LIMIT = 2000;
@@ -38,6 +46,11 @@ const ui = {
   more: element<HTMLButtonElement>('#more'),
   download: element<HTMLButtonElement>('#download'),
   weights: element<HTMLInputElement>('#weights'),
+  classify: element<HTMLInputElement>('#classify'),
+  classification: element('#classification'),
+  dropTarget: element('#drop-target'),
+  dropped: element('#dropped'),
+  dataDetails: element('#data-details'),
 };
 
 type State = 'starting' | 'ready' | 'loading' | 'training' | 'evaluating' | 'done' | 'cancelled' | 'error';
@@ -48,6 +61,8 @@ let data: { key: string; info: DataInfo } | undefined;
 /** Whether the model holds weights worth showing (trained or loaded). */
 let haveWeights = false;
 let epochsTrained = 0;
+/** The current trainer's class count (its model's classifier). */
+let trainerClasses = 10;
 const charts = new TrainingCharts(element('#loss-chart'), element('#accuracy-chart'), element('#time-chart'));
 
 /** The page's state, also on <body data-state> (the end-to-end test waits on it). */
@@ -60,6 +75,7 @@ function setState(state: State): void {
   ui.weights.disabled = busy || !trainer;
   ui.more.disabled = busy || !haveWeights || !data;
   ui.download.disabled = busy || !haveWeights;
+  ui.classify.disabled = busy || !haveWeights;
 }
 
 function say(text: string, kind: 'info' | 'error' = 'info'): void {
@@ -78,10 +94,17 @@ function ready(): TrainerClient {
 async function loadData(choice: { source: Setup['source']; dataKey: string }): Promise<DataInfo> {
   if (data?.key === choice.dataKey) return data.info;
   setState('loading');
-  say(choice.source.kind === 'synthetic' ? 'Generating the synthetic set...' : 'Reading CIFAR-10 (in the worker)...');
+  const kind = choice.source.kind;
+  say(kind === 'synthetic' ? 'Generating the synthetic set...' : kind === 'folder' ? 'Reading the images (in workers)...' : 'Reading CIFAR-10 (in the worker)...');
   data = undefined;
-  const info = await ready().loadData(choice.source);
+  ui.dataDetails.textContent = '';
+  const info = await ready().loadData(choice.source, {
+    onProgress: (done, total) => say(`Decoding images (in workers): ${done} of ${total}...`),
+  });
   data = { key: choice.dataKey, info };
+  trainerClasses = info.classes.length;
+  ui.dataDetails.textContent = info.details.join('. ');
+  renderEngineInfo(ui.features, ui.notice, ready().info); // the parameters follow the data's class count
   return info;
 }
 
@@ -91,10 +114,13 @@ function threadOption(): { threads?: number } {
   return threads === null ? {} : { threads: Number(threads) };
 }
 
-/** Makes `name` the model: a fresh trainer (new weights, no data loaded) when it differs from the current one. */
-async function useModel(name: string): Promise<void> {
+/**
+ * Makes `name` the model: a fresh trainer (new weights, no data loaded) when it differs from the
+ * current one, or when weights of `numClasses` classes are to be loaded into a model of another count.
+ */
+async function useModel(name: string, numClasses?: number): Promise<void> {
   modelMenu(ui.form).value = name;
-  if (trainer?.info.model === name) return;
+  if (trainer?.info.model === name && (numClasses === undefined || numClasses === trainerClasses)) return;
   setState('starting');
   say(`Building ${name}...`);
   const previous = trainer;
@@ -103,7 +129,8 @@ async function useModel(name: string): Promise<void> {
   haveWeights = false;
   epochsTrained = 0;
   await previous?.close();
-  trainer = await createTrainer({ model: name, ...threadOption() });
+  trainer = await createTrainer({ model: name, ...(numClasses === undefined ? {} : { numClasses }), ...threadOption() });
+  trainerClasses = numClasses ?? 10;
   renderEngineInfo(ui.features, ui.notice, trainer.info);
 }
 
@@ -199,7 +226,8 @@ async function loadWeights(file: File): Promise<void> {
   say(`Loading ${file.name}...`);
   const bytes = new Uint8Array(await file.arrayBuffer());
   // A file that records its model (ours do) switches the page to it; a PyTorch one is for the chosen model.
-  await useModel(stateDictMetadata(bytes, file.name)?.model ?? modelMenu(ui.form).value);
+  const recorded = stateDictMetadata(bytes, file.name);
+  await useModel(recorded?.model ?? modelMenu(ui.form).value, recorded?.modelOptions.numClasses);
   await ready().loadStateDict(bytes, file.name);
   haveWeights = true;
   await loadData(readDataSource(ui.form));
@@ -209,6 +237,35 @@ async function loadWeights(file: File): Promise<void> {
   await showResults(evaluation, `Test set with ${file.name}`);
   say(`Loaded ${file.name}: test accuracy ${percent(evaluation.accuracy)} on ${evaluation.count} images.`);
   setState('done');
+}
+
+/** Classifies one image with the current weights: decoded in this page, resized as the training images were. */
+async function classify(file: File): Promise<void> {
+  const trainer = ready();
+  const [{ size: [height, width], resize }, image] = await Promise.all([trainer.inputSize(), decodeImageBlob(file, file.name)]);
+  const pixels = resizeImage(image, height, resize);
+  const { probabilities } = await trainer.predict(pixels, 1);
+  const classes = data?.info.classes ?? [];
+  const top = probabilities[0]!.map((p, c) => ({ name: classes[c] ?? `class ${c}`, p })).sort((a, b) => b.p - a.p).slice(0, 3);
+  const list = document.createElement('ol');
+  list.replaceChildren(...top.map(({ name, p }) => Object.assign(document.createElement('li'), { textContent: `${name} ${percent(p)}` })));
+  const caption = Object.assign(document.createElement('div'), { textContent: `${file.name}:` });
+  ui.classification.replaceChildren(imageCanvas(pixels, [3, height, width]), caption, list);
+  ui.classification.dataset.top = JSON.stringify(top.map(({ name }) => name));
+  say(`${file.name}: ${top.map(({ name, p }) => `${name} ${percent(p)}`).join(', ')}`);
+}
+
+/** What was dropped onto the page: a folder becomes the data to train on, an image is classified. */
+async function onDrop(transfer: DataTransfer): Promise<void> {
+  const dropped = await droppedItems(transfer);
+  if (dropped.kind === 'folder') {
+    useDroppedFolder(ui.form, dropped.folder);
+    ui.dropped.textContent = `Dropped: ${dropped.folder.name} (${dropped.folder.files.length} files).`;
+    say(`Dropped the folder ${dropped.folder.name}: press Train to train on it.`);
+  } else if (dropped.kind === 'file') {
+    if (!haveWeights) throw new Error('Train (or load weights) before classifying an image, or drop a folder to train on');
+    await classify(dropped.file);
+  }
 }
 
 /** Runs a user action; a failure is shown on the page, never thrown away. */
@@ -256,6 +313,30 @@ ui.more.addEventListener('click', () => {
   });
 });
 ui.download.addEventListener('click', () => void act(downloadWeights));
+ui.classify.addEventListener('change', () => {
+  const file = ui.classify.files?.[0];
+  ui.classify.value = '';
+  if (file) void act(() => classify(file));
+});
+(ui.form.elements.namedItem('folder') as HTMLInputElement).addEventListener('change', () => {
+  forgetDroppedFolder();
+  ui.dropped.textContent = '';
+  (ui.form.querySelector('input[name=source][value=folder]') as HTMLInputElement).checked = true;
+});
+document.addEventListener('dragover', (event) => {
+  event.preventDefault();
+  ui.dropTarget.hidden = false;
+});
+document.addEventListener('dragleave', (event) => {
+  if (event.relatedTarget === null) ui.dropTarget.hidden = true;
+});
+document.addEventListener('drop', (event) => {
+  event.preventDefault();
+  ui.dropTarget.hidden = true;
+  const transfer = event.dataTransfer;
+  if (!transfer || BUSY.includes(document.body.dataset.state as State)) return;
+  void act(() => onDrop(transfer));
+});
 ui.weights.addEventListener('change', () => {
   const file = ui.weights.files?.[0];
   ui.weights.value = '';

@@ -1,5 +1,7 @@
 /** Reads the page's form: where the data comes from and how to train. */
-import { AUGMENTS, FAST_MODEL, FAST_RECIPE, MODELS, OPTIMIZERS, type Augment, type DataSource, type FitRequest, type OptimizerName } from 'senet-wasm';
+import {
+  AUGMENTS, FAST_MODEL, FAST_RECIPE, MODELS, OPTIMIZERS, type Augment, type DataSource, type FitRequest, type FolderFile, type OptimizerName,
+} from 'senet-wasm';
 
 export interface Setup {
   source: DataSource;
@@ -25,16 +27,19 @@ export function recipeMenu(form: HTMLFormElement): HTMLSelectElement {
   return form.elements.namedItem('recipe') as HTMLSelectElement;
 }
 
+/** The data sources that are CIFAR-10. */
+const CIFAR_SOURCES = ['archive', 'files'];
+
 /** The fields the fast recipe sets itself. */
 const RECIPE_FIELDS = ['model', 'epochs', 'batchSize', 'lr', 'optimizer', 'augment'];
 
 /**
  * Shows the chosen recipe in the form: with 'fast' the model is fast_senet and the settings the
- * recipe makes are disabled. `source` (a change of data source) first makes CIFAR-10 default to
- * the fast recipe and the synthetic set to the seed one.
+ * recipe makes are disabled. `source` (a change of data source) first makes CIFAR-10 (the
+ * archive or the batch files) default to the fast recipe and any other source to the seed one.
  */
 export function applyRecipe(form: HTMLFormElement, source?: string): void {
-  if (source !== undefined) recipeMenu(form).value = source === 'synthetic' ? 'seed' : 'fast';
+  if (source !== undefined) recipeMenu(form).value = CIFAR_SOURCES.includes(source) ? 'fast' : 'seed';
   const fast = recipeMenu(form).value === 'fast';
   if (fast) modelMenu(form).value = FAST_MODEL;
   for (const name of RECIPE_FIELDS) (form.elements.namedItem(name) as HTMLInputElement | HTMLSelectElement).disabled = fast;
@@ -60,6 +65,28 @@ function integer(form: HTMLFormElement, name: string, label: string, optional = 
 
 const fileKey = (file: File) => `${file.name}:${file.size}:${file.lastModified}`;
 
+/** A folder dropped onto the page: its name, its files by path, and its folders (an empty class folder has no files). */
+export interface DroppedFolder {
+  name: string;
+  files: FolderFile[];
+  folders: string[];
+}
+let dropped: DroppedFolder | undefined;
+let droppedCount = 0;
+
+/** Makes `folder` the folder to train on (until another is dropped or picked). */
+export function useDroppedFolder(form: HTMLFormElement, folder: DroppedFolder): void {
+  dropped = folder;
+  droppedCount++;
+  input(form, 'folder').value = '';
+  (form.querySelector('input[name=source][value=folder]') as HTMLInputElement).checked = true;
+}
+
+/** Forgets a dropped folder (a folder was picked instead). */
+export function forgetDroppedFolder(): void {
+  dropped = undefined;
+}
+
 /** The data choice alone (also for evaluating loaded weights before any training). */
 export function readDataSource(form: HTMLFormElement): { source: DataSource; dataKey: string } {
   const limit = integer(form, 'limit', 'The record limit', true);
@@ -80,6 +107,17 @@ export function readDataSource(form: HTMLFormElement): { source: DataSource; dat
       const files = [...(input(form, 'files').files ?? [])];
       if (files.length === 0) throw new Error('Choose the CIFAR-10 batch files first (data_batch_1.bin ... test_batch.bin)');
       return { source: { kind, files, ...limited }, dataKey: `files:${files.map(fileKey).join(',')}:${limit}` };
+    }
+    case 'folder': {
+      if (dropped) {
+        const { name, files, folders } = dropped;
+        return { source: { kind, name, files, folders, ...limited }, dataKey: `dropped:${droppedCount}:${limit}` };
+      }
+      const picked = [...(input(form, 'folder').files ?? [])];
+      if (picked.length === 0) throw new Error('Choose a folder of class folders first (or drop one onto the page)');
+      // The directory picker's paths start with the picked folder's own name.
+      const files = picked.map((file) => ({ path: file.webkitRelativePath || file.name, file }));
+      return { source: { kind, files, ...limited }, dataKey: `folder:${picked.map(fileKey).join(',')}:${limit}` };
     }
     default:
       throw new Error(`unknown data source '${kind}'`);

@@ -12,7 +12,7 @@
  * into its `grad` when that is empty (after zeroGrad()), and added to it otherwise.
  */
 import type { Engine } from '../engine/engine.js';
-import { OpError, formatShape } from '../engine/errors.js';
+import { OpError, WasmMemoryError, formatShape } from '../engine/errors.js';
 import type { Tensor, TensorProducer } from '../engine/tensor.js';
 import { add, addInto } from '../engine/ops/elementwise.js';
 import { currentFrame, type ProfileFrame } from './profile.js';
@@ -37,6 +37,26 @@ export interface GradNode extends TensorProducer {
   readonly backward: (ctx: BackwardContext) => void;
   /** The module that ran the op, for the profile. */
   readonly frame: ProfileFrame | undefined;
+  /** The innermost layer that ran the op, for errors in its backward. */
+  readonly layer: Layer | undefined;
+}
+
+/** What runs ops and is named in errors: a module (`features.0 (Conv2d)`). */
+export interface Layer {
+  readonly label: string;
+}
+
+/** The layers whose forward is running, innermost last (Module.call enters and leaves them). */
+const layers: Layer[] = [];
+
+/** Runs `work` as `layer`'s forward: ops recorded meanwhile name it if their backward fails. */
+export function inLayer<T>(layer: Layer, work: () => T): T {
+  layers.push(layer);
+  try {
+    return work();
+  } finally {
+    layers.pop();
+  }
 }
 
 export class Tape {
@@ -55,7 +75,7 @@ export class Tape {
 
   /** Records that `output` was made by `op` from `inputs`; `backward` gives the inputs' gradients. */
   record(op: string, inputs: readonly (Tensor | undefined)[], output: Tensor, backward: (ctx: BackwardContext) => void): void {
-    const node: GradNode = { op, inputs, output, backward, frame: currentFrame() };
+    const node: GradNode = { op, inputs, output, backward, frame: currentFrame(), layer: layers.at(-1) };
     output.requiresGrad = true;
     output.producer = node;
     this.nodes.push(node);
@@ -105,9 +125,7 @@ export class Tape {
           },
         };
         grads.busy = gradOutput.owner;
-        const frame = node.frame;
-        if (frame) frame.profiler.time(frame.path, frame.op, 'backward', gradOutput.shape, () => node.backward(ctx), false);
-        else node.backward(ctx);
+        runBackward(node, ctx);
         grads.busy = undefined;
         for (const grad of [gradOutput, ...givenToLeaves]) grads.release(grad);
       }
@@ -117,6 +135,20 @@ export class Tape {
       // what was recorded after it (another loss's graph) stays for its own backward.
       forget(this.nodes.splice(0, end + 1));
     }
+  }
+}
+
+/** Runs `node`'s backward (timed when profiled); an out-of-memory error names its layer. */
+function runBackward(node: GradNode, ctx: BackwardContext): void {
+  const frame = node.frame;
+  try {
+    if (frame) frame.profiler.time(frame.path, frame.op, 'backward', ctx.gradOutput.shape, () => node.backward(ctx), false);
+    else node.backward(ctx);
+  } catch (error) {
+    if (error instanceof WasmMemoryError && error.layer === undefined && node.layer) {
+      throw error.withContext({ layer: `${node.layer.label} backward` });
+    }
+    throw error;
   }
 }
 

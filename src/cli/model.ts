@@ -37,5 +37,6 @@ export function parseWidths(value: unknown): number[] {
 export function trainerModelOptions(chosen: ChosenModel, widths?: readonly number[]): { model: string; widths?: number[]; numClasses?: number } {
   const recorded = chosen.recorded?.modelOptions;
   const w = widths ?? recorded?.widths;
-  return { model: chosen.name, ...(w ? { widths: [...w] } : {}), ...(recorded?.numClasses ? { numClasses: recorded.numClasses } : {}) };
+  const numClasses = recorded?.numClasses ?? chosen.recorded?.classes?.length;
+  return { model: chosen.name, ...(w ? { widths: [...w] } : {}), ...(numClasses ? { numClasses } : {}) };
 }

@@ -12,7 +12,8 @@ import { formatProfile } from '../autograd/profile.js';
 import { OPTIMIZERS, SEED_RECIPE, type RunOptions } from '../train/run.js';
 import { FAST_MODEL, FAST_RECIPE, RECIPES } from '../train/fast.js';
 import { createTrainer } from '../worker/client.js';
-import { dataSource } from './data.js';
+import { FOLDER_HELP, FOLDER_OPTIONS } from './data.js';
+import { loadDataFromFlags } from './load.js';
 import { withBatchSizeAdvice } from './memory.js';
 import { nonNegativeNumber, oneOf, positiveInt, UsageError } from './usage.js';
 import { chooseModel, parseWidths, trainerModelOptions } from './model.js';
@@ -23,8 +24,10 @@ export const TRAIN_HELP = `senet train [options]: train a model (default: the se
 Defaults are the seed recipe: CIFAR-10, pixels in [0, 1], batch 128, shuffled, Adam lr 1e-3,
 cross-entropy, 10 epochs, then test accuracy.
 
-  --data DIR|FILE|synthetic  CIFAR-10 binary folder or cifar-10-binary.tar.gz; 'synthetic' for the
-                             built-in generated set. Default: ./data, downloading the archive if absent
+  --data DIR|FILE|synthetic  CIFAR-10 binary folder or cifar-10-binary.tar.gz; an image folder (one
+                             folder of PNG/JPEG images per class, or train/CLASS/ and val/CLASS/);
+                             'synthetic' for the built-in generated set. Default: ./data, downloading
+                             CIFAR-10 if absent
   --recipe fast              the fast recipe: ${FAST_MODEL} to about 80% in 2.5 epochs (airbench94's training:
                              whitening init, SGD-Nesterov with BN biases at 64x the rate, label smoothing 0.2,
                              alternating flip + translate, lookahead, flip TTA). It sets every hyperparameter:
@@ -53,10 +56,12 @@ cross-entropy, 10 epochs, then test accuracy.
   --init W.safetensors       start from a state dict (PyTorch keys)
   --steps N                  stop after N optimizer steps
   --no-shuffle               take training records in file order (data_batch_1 first)
-  --limit N                  use only the first N training and N test records
+  --limit N                  use only the first N training and N test records (image folders: N of
+                             each split, round-robin over the classes)
   --save W.safetensors       write the final state dict (loads in PyTorch with safetensors)
   --profile                  print where the training steps spent their time: every layer's
-                             forward and backward, the loss, the optimizer update, the data wait`;
+                             forward and backward, the loss, the optimizer update, the data wait
+${FOLDER_HELP}`;
 
 export const TRAIN_OPTIONS = {
   data: { type: 'string' }, model: { type: 'string' }, epochs: { type: 'string' }, 'batch-size': { type: 'string' },
@@ -65,6 +70,7 @@ export const TRAIN_OPTIONS = {
   resume: { type: 'boolean' }, init: { type: 'string' }, steps: { type: 'string' }, 'no-shuffle': { type: 'boolean' },
   limit: { type: 'string' }, save: { type: 'string' }, profile: { type: 'boolean' },
   momentum: { type: 'string' }, nesterov: { type: 'boolean' }, 'no-decay-norm-bias': { type: 'boolean' },
+  ...FOLDER_OPTIONS,
   recipe: { type: 'string' }, widths: { type: 'string' },
 } as const;
 
@@ -132,14 +138,12 @@ export async function runTrain(v: Record<string, unknown>): Promise<void> {
   const chosen = chooseModel(v.model ?? (run.recipe ? FAST_MODEL : undefined), start);
   const model = chosen.name;
   if (widths && modelEntry(model).widths === undefined) throw new UsageError(`--widths: ${model} takes no widths`);
-
-  const source = await dataSource(v.data as string | undefined, limit);
   // A checkpoint or state dict of a model with other widths than the default records them.
   const trainer = await createTrainer({ ...trainerModelOptions(chosen, widths), ...(threads === undefined ? {} : { threads }), seed: run.seed });
   let stopListening = () => {};
   try {
     for (const warning of trainer.info.warnings) console.error(`senet-wasm: ${warning}`);
-    const data = await trainer.loadData(source);
+    const data = await loadDataFromFlags(trainer, v, limit);
     let resume: Uint8Array | undefined;
     if (v.resume) {
       resume = start!.bytes;

@@ -15,6 +15,7 @@ import { WasmMemoryError, formatShape } from '../engine/errors.js';
 import { Rng } from './init.js';
 import { Parameter, ParameterBuffer } from './parameters.js';
 import type { Profiler } from '../autograd/profile.js';
+import { inLayer } from '../autograd/tape.js';
 
 /** What modules are built with: the engine, and the generator of their initial parameter values. */
 export interface BuildContext {
@@ -56,14 +57,12 @@ export abstract class Module {
    * the name of the innermost layer on an out-of-memory error.
    */
   call(...inputs: Tensor[]): Tensor {
-    const run = () => (this.engine.isGradEnabled ? this.forward(...inputs) : this.engine.scope(() => this.forward(...inputs)));
+    const run = () => inLayer(this, () => (this.engine.isGradEnabled ? this.forward(...inputs) : this.engine.scope(() => this.forward(...inputs))));
     const profiling = this.profiling;
     try {
       return profiling ? profiling.profiler.frame(profiling.path, this.kind, inputs[0]?.shape ?? [], run) : run();
     } catch (error) {
-      if (error instanceof WasmMemoryError && error.layer === undefined) {
-        throw error.withContext({ layer: this.path ? `${this.path} (${this.kind})` : this.kind });
-      }
+      if (error instanceof WasmMemoryError && error.layer === undefined) throw error.withContext({ layer: this.label });
       throw error;
     }
   }
@@ -71,6 +70,11 @@ export abstract class Module {
   /** The module's type in profiles (`Conv2d`, `BatchNorm2d+ReLU`). */
   get kind(): string {
     return this.constructor.name;
+  }
+
+  /** The module in errors: its path and type (`features.0 (Conv2d)`), or its type alone. */
+  get label(): string {
+    return this.path ? `${this.path} (${this.kind})` : this.kind;
   }
 
   protected addChild<M extends Module>(name: string, module: M): M {

@@ -5,6 +5,7 @@
  * without them (as PyTorch writes it) is the seed `senet` unless the user names the model.
  */
 import type { ModelOptions } from '../nn/models/index.js';
+import { RESIZE_MODES, type ResizeMode } from '../data/resize.js';
 import { parseSafetensors } from './safetensors.js';
 
 export interface ModelMetadata {
@@ -14,6 +15,10 @@ export interface ModelMetadata {
   classes?: string[];
   /** How pixels become inputs: bytes times `scale`, then `(x - mean) / std` per channel. */
   normalization: Normalization;
+  /** The input images' height and width the model was trained on. */
+  imageSize?: [number, number];
+  /** How images were resized to imageSize (see resizeImage), for an image folder. */
+  resize?: ResizeMode;
 }
 
 export interface Normalization {
@@ -31,6 +36,8 @@ export function metadataEntries(m: ModelMetadata): Record<string, string> {
     model_options: JSON.stringify(m.modelOptions),
     normalization: JSON.stringify(m.normalization),
     ...(m.classes ? { classes: JSON.stringify(m.classes) } : {}),
+    ...(m.imageSize ? { image_size: JSON.stringify(m.imageSize) } : {}),
+    ...(m.resize ? { resize: m.resize } : {}),
   };
 }
 
@@ -50,7 +57,18 @@ export function readMetadata(metadata: Record<string, string>, source: string): 
   if (classes !== undefined && !(Array.isArray(classes) && classes.every((c) => typeof c === 'string'))) {
     throw new Error(`${source}: metadata 'classes' must be a list of names`);
   }
-  return { model: metadata.model, modelOptions: parse<ModelOptions>('model_options', {}), classes, normalization: parse('normalization', PIXELS_01) };
+  const imageSize = parse<[number, number] | undefined>('image_size', undefined);
+  if (imageSize !== undefined && !(Array.isArray(imageSize) && imageSize.length === 2 && imageSize.every((n) => Number.isInteger(n) && n > 0))) {
+    throw new Error(`${source}: metadata 'image_size' must be [height, width], got ${metadata.image_size}`);
+  }
+  const resize = metadata.resize as ResizeMode | undefined;
+  if (resize !== undefined && !RESIZE_MODES.includes(resize)) {
+    throw new Error(`${source}: metadata 'resize' must be one of ${RESIZE_MODES.join(', ')}, got '${resize}'`);
+  }
+  return {
+    model: metadata.model, modelOptions: parse<ModelOptions>('model_options', {}), classes, normalization: parse('normalization', PIXELS_01),
+    ...(imageSize ? { imageSize } : {}), ...(resize ? { resize } : {}),
+  };
 }
 
 /**

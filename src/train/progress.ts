@@ -39,3 +39,9 @@ export function formatDownload(name: string, received: number, total: number): s
   const mb = (n: number) => (n / 1e6).toFixed(1);
   return `downloading ${name} ${total > 0 ? ((100 * received) / total).toFixed(1) : '?'}% (${mb(received)} / ${mb(total)} MB)`;
 }
+
+/** `decoding images [########------------] 1200/3000` */
+export function formatDecoding(done: number, total: number, width = 20): string {
+  const filled = total > 0 ? Math.round((done / total) * width) : width;
+  return `decoding images [${'#'.repeat(filled)}${'-'.repeat(width - filled)}] ${done}/${total}`;
+}

@@ -8,7 +8,7 @@ import type { ModelMetadata } from '../train/metadata.js';
 import * as Comlink from 'comlink/dist/esm/comlink.mjs';
 import { connect, type Connection } from './connect.js';
 import type {
-  DataInfo, DataSource, FitCallbacks, FitRequest, FitSummary, Prediction, TestImages, Trainer, TrainerInfo, TrainerOptions,
+  DataInfo, DataSource, FitCallbacks, LoadCallbacks, FitRequest, FitSummary, Prediction, TestImages, Trainer, TrainerInfo, TrainerOptions,
 } from './trainer.js';
 import type { Evaluation } from '../train/step.js';
 
@@ -42,9 +42,22 @@ export class TrainerClient {
     return this.connection.remote;
   }
 
-  /** Loads the training and test sets in the worker (Files and Blobs are not copied). */
-  loadData(source: DataSource): Promise<DataInfo> {
-    return this.remote.loadData(source);
+  /**
+   * Loads the training and test sets in the worker (Files and Blobs are not copied); an image
+   * folder's images are decoded in more workers, with `onProgress` called as they are. A fresh
+   * model is rebuilt for the data's class count (`info.parameters` follows).
+   */
+  async loadData(source: DataSource, callbacks: LoadCallbacks = {}): Promise<DataInfo> {
+    const onProgress = callbacks.onProgress;
+    const proxied = Comlink.proxy({ onProgress: (done: number, total: number) => onProgress?.(done, total) });
+    const info = await this.remote.loadData(source, proxied as LoadCallbacks);
+    this.info.parameters = info.parameters;
+    return info;
+  }
+
+  /** The input size `predict` takes (height, width), and how images are resized to it. */
+  inputSize(): Promise<{ size: [number, number]; resize: 'crop' | 'stretch' }> {
+    return this.remote.inputSize();
   }
 
   /**
@@ -84,7 +97,7 @@ export class TrainerClient {
     return this.remote.testImages(start, count);
   }
 
-  /** Class probabilities of `count` CHW uint8 images of 3x32x32. */
+  /** Class probabilities and logits of `count` CHW uint8 images of 3 x inputSize(). */
   predict(images: Uint8Array, count: number): Promise<Prediction> {
     return this.remote.predict(images, count);
   }

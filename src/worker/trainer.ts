@@ -11,7 +11,7 @@ import type { VariantName } from '../engine/variants.js';
 import { DataLoader, type BatchSource, type LoaderOptions } from '../data/loader.js';
 import { ImageDataset, loadCifar10, readCifar10Archive, readCifar10Files, type Split } from '../data/cifar10.js';
 import { syntheticImages } from '../data/synthetic.js';
-import { createModel, type Model, type ModelOptions } from '../nn/models/index.js';
+import { createModel, modelEntry, type Model, type ModelOptions } from '../nn/models/index.js';
 import type { FastSENet } from '../nn/models/fast-senet.js';
 import { metadataEntries, PIXELS_01, readMetadata, resolveModelName, type ModelMetadata, type Normalization } from '../train/metadata.js';
 import { fit, type BatchReport, type EpochReport, type FitResult } from '../train/fit.js';
@@ -24,6 +24,8 @@ import type { Optimizer } from '../optim/optimizers.js';
 import { restoreTrainingCheckpoint, stateDictFromBytes, stateDictToBytes, trainingCheckpoint, type TrainingProgress } from '../train/checkpoint.js';
 import { checkResumable, makeOptimizer, SEED_RECIPE, type RunOptions } from '../train/run.js';
 import { PrefetchingLoader } from './prefetch.js';
+import { readFolderSource, type FolderSource } from './folder-source.js';
+import type { ResizeMode } from '../data/resize.js';
 import { Profiler, type ProfileRow } from '../autograd/profile.js';
 
 export interface TrainerOptions {
@@ -65,13 +67,30 @@ export type DataSource = {
   | { kind: 'archive'; archive: Blob; name?: string }
   /** The batch files as Files (`data_batch_1.bin` ... `test_batch.bin`, optionally `batches.meta.txt`). */
   | { kind: 'files'; files: (Blob & { name: string })[] }
+  /**
+   * An image folder (one folder per class; see src/data/folder.ts): `path` on the file system
+   * (Node), or `files` a page was given. `limit` keeps N images of each split, round-robin over
+   * the classes. The test set is its validation images.
+   */
+  | FolderSource
 );
+
+export interface LoadCallbacks {
+  /** While images are decoded: how many of `total` are done. */
+  onProgress?: (done: number, total: number) => void;
+}
 
 export interface DataInfo {
   source: string;
   train: number;
   test: number;
   classes: string[];
+  /** Height and width of the images. */
+  imageSize: [number, number];
+  /** What was found (an image folder's layout, classes, ignored and skipped files), in words. */
+  details: string[];
+  /** The model's parameters: a fresh model is rebuilt for the data's class count. */
+  parameters: number;
 }
 
 export interface FitRequest extends Partial<RunOptions> {
@@ -121,6 +140,8 @@ export interface FitSummary extends Omit<FitResult, 'epochs'> {
 export interface Prediction {
   /** Class probabilities (softmax of the logits), one row per image. */
   probabilities: number[][];
+  /** The model's outputs, one row per image. */
+  logits: number[][];
   /** The most probable class of each image. */
   predicted: number[];
 }
@@ -137,7 +158,12 @@ export class Trainer {
   private engine: Engine | undefined;
   private model: Model | undefined;
   private modelName = 'senet';
+  /** The model's build options: classes, seed, widths (a rebuild keeps them). */
   private modelOptions: ModelOptions = {};
+  /** Whether the weights are still the initial ones (nothing trained or loaded): loadData may then rebuild the model. */
+  private fresh = true;
+  /** The size the model's inputs have (the data's, else a loaded state dict's, else the registry's), and how images were resized. */
+  private input: { size: [number, number]; resize?: ResizeMode } = { size: [32, 32] };
   /** How pixels become the model's inputs: the seed recipe's [0, 1], the fast recipe's, or what a loaded state dict recorded. */
   private normalization: Normalization = PIXELS_01;
   /** The class names: the data's, else those a loaded state dict recorded. */
@@ -160,6 +186,8 @@ export class Trainer {
     this.modelOptions = { numClasses: options.numClasses ?? 10, seed: options.seed ?? 0, ...(options.widths ? { widths: options.widths } : {}) };
     const engine = await Engine.create(engineOptions);
     try {
+      const [, height, width] = modelEntry(this.modelName).input;
+      this.input = { size: [height, width] };
       this.model = createModel(engine, this.modelName, this.modelOptions);
     } catch (error) {
       await engine.close();
@@ -172,19 +200,42 @@ export class Trainer {
     };
   }
 
-  /** Loads the training and test sets. */
-  async loadData(source: DataSource): Promise<DataInfo> {
+  /**
+   * Loads the training and test sets. A model whose weights are still the initial ones is
+   * rebuilt (same seed) for the data's class count; one that was trained or loaded must match it.
+   */
+  async loadData(source: DataSource, callbacks: LoadCallbacks = {}): Promise<DataInfo> {
     return this.exclusive('loadData', async () => {
-      const [train, test, name] = await readSource(source);
-      const classes = this.ready().model.numClasses;
-      if (train.classes.length !== classes) {
-        throw new Error(`${name} has ${train.classes.length} classes; the model was built for ${classes}`);
+      const { engine, model } = this.ready();
+      let train: ImageDataset, test: ImageDataset, name: string;
+      let details: string[] = [];
+      if (source.kind === 'folder') {
+        ({ train, test, name, details } = await readFolderSource(source, {
+          defaultSize: this.input.size[0], testOnly: source.testOnly ?? false, limit: source.limit,
+          workers: engine.features.cores, onProgress: callbacks.onProgress,
+        }));
+      } else {
+        [train, test, name] = await readSource(source);
+      }
+      const classes = train.classes.length;
+      if (classes !== model.numClasses) {
+        if (!this.fresh) {
+          throw new Error(`${name} has ${classes} classes; the model holds weights for ${model.numClasses} (trained or loaded), so it cannot change`);
+        }
+        this.modelOptions = { ...this.modelOptions, numClasses: classes };
+        const rebuilt = createModel(engine, this.modelName, this.modelOptions);
+        model.free();
+        this.model = rebuilt;
       }
       const limit = source.limit;
       const cut = (set: ImageDataset) => (limit === undefined ? set : set.subset(limit));
       this.data = { train: cut(train), test: cut(test), limit };
       this.classes = [...train.classes];
-      return { source: name, train: this.data.train.length, test: this.data.test.length, classes: [...train.classes] };
+      this.input = { size: [train.height, train.width], ...(source.kind === 'folder' ? { resize: source.resize ?? 'crop' } : {}) };
+      return {
+        source: name, train: this.data.train.length, test: this.data.test.length, classes: [...train.classes],
+        imageSize: [train.height, train.width], details, parameters: this.ready().model.parameters.count,
+      };
     });
   }
 
@@ -204,6 +255,7 @@ export class Trainer {
       // The other recipes feed pixels in [0, 1] (what the state dict then records).
       else this.normalization = PIXELS_01;
       const { engine, model } = this.ready();
+      this.fresh = false;
       let optimizer: Optimizer | undefined;
       let loader: BatchSource | undefined;
       try {
@@ -249,7 +301,7 @@ export class Trainer {
             loss: FAST.loss, tta: true,
             afterStep: (step: number, total: number) => fastLookaheadStep(lookahead!, model, step, total),
           } : {}),
-          ...(request.evaluate === false ? {} : { testLoader: this.testLoader(data.test, 256) }),
+          ...(request.evaluate === false || data.test.length === 0 ? {} : { testLoader: this.testLoader(data.test, 256) }),
           shouldStop: () => this.cancelRequested,
           profiler,
           onBatch: (report) => void callbacks.onBatch?.(report),
@@ -314,30 +366,37 @@ export class Trainer {
     return { images, labels, shape: [test.channels, test.height, test.width], classes: [...test.classes] };
   }
 
+  /** The input size `predict` takes (height, width) and how images were resized to it (see resizeImage). */
+  inputSize(): { size: [number, number]; resize: ResizeMode } {
+    return { size: [...this.input.size], resize: this.input.resize ?? 'crop' };
+  }
+
   /**
-   * Class probabilities of `count` CHW uint8 images (3x32x32 each), scaled and normalised as in
-   * training, in eval mode.
+   * Class probabilities of `count` CHW uint8 images of 3 x the input size (inputSize(): 32x32
+   * for CIFAR-10), scaled and normalised as in training, in eval mode.
    */
   async predict(images: Uint8Array, count: number): Promise<Prediction> {
     return this.exclusive('predict', async () => {
       const { engine, model } = this.ready();
-      const per = 3 * 32 * 32;
+      const [h, w] = this.input.size;
+      const per = 3 * h * w;
       if (!Number.isInteger(count) || count < 1 || images.length !== count * per) {
-        throw new RangeError(`predict: ${images.length} bytes is not ${count} images of 3x32x32 (${count * per} bytes)`);
+        throw new RangeError(`predict: ${images.length} bytes is not ${count} images of 3x${h}x${w} (${count * per} bytes)`);
       }
       const wasTraining = model.training;
       model.eval();
       try {
         const { scale, mean, std } = this.normalization;
-        const plane = 32 * 32;
+        const plane = h * w;
         const inputs = Float32Array.from(images, (v, i) => {
           const channel = Math.floor(i / plane) % 3;
           return (v * scale - mean[channel]!) / std[channel]!;
         });
-        const logits = engine.noGrad(() => engine.scope(() => model.call(engine.tensor([count, 3, 32, 32], inputs)).toArray()));
-        const classes = logits.length / count;
-        const probabilities = Array.from({ length: count }, (_, i) => softmax(logits.subarray(i * classes, (i + 1) * classes)));
-        return { probabilities, predicted: probabilities.map((p) => p.indexOf(Math.max(...p))) };
+        const out = engine.noGrad(() => engine.scope(() => model.call(engine.tensor([count, 3, h, w], inputs)).toArray()));
+        const classes = out.length / count;
+        const logits = Array.from({ length: count }, (_, i) => Array.from(out.subarray(i * classes, (i + 1) * classes)));
+        const probabilities = logits.map((row) => softmax(Float32Array.from(row)));
+        return { probabilities, logits, predicted: probabilities.map((p) => p.indexOf(Math.max(...p))) };
       } finally {
         model.train(wasTraining);
       }
@@ -362,7 +421,9 @@ export class Trainer {
       const { state, metadata } = stateDictFromBytes(bytes, source);
       const recorded = this.checkModel(metadata, source);
       this.ready().model.loadStateDict(state);
+      this.fresh = false;
       if (recorded?.classes && !this.data) this.classes = recorded.classes;
+      if (recorded?.imageSize && !this.data) this.input = { size: recorded.imageSize, ...(recorded.resize ? { resize: recorded.resize } : {}) };
       this.normalization = recorded?.normalization ?? PIXELS_01;
       return recorded;
     });
@@ -380,7 +441,7 @@ export class Trainer {
     const widths = this.modelOptions.widths;
     return {
       model: this.modelName, modelOptions: { numClasses: model.numClasses, ...(widths ? { widths } : {}) }, classes: this.classes,
-      normalization: this.normalization,
+      normalization: this.normalization, imageSize: this.input.size, ...(this.input.resize ? { resize: this.input.resize } : {}),
     };
   }
 
