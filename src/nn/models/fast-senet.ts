@@ -53,12 +53,13 @@ class ConvGroup extends Module {
   constructor(ctx: BuildContext, inChannels: number, channels: number) {
     super(ctx.engine);
     this.conv1 = this.addChild('conv1', new Conv2d(ctx, inChannels, channels, 3, { padding: 1, bias: false }));
-    this.pool = new MaxPool2d(ctx.engine, 2);
+    // Stateless children (no state-dict keys), registered as PyTorch's are, so profiles name them.
+    this.pool = this.addChild('pool', new MaxPool2d(ctx.engine, 2));
     this.norm1 = this.addChild('norm1', new BatchNorm2d(ctx, channels, FAST_BN));
     this.conv2 = this.addChild('conv2', new Conv2d(ctx, channels, channels, 3, { padding: 1, bias: false }));
     this.norm2 = this.addChild('norm2', new BatchNorm2d(ctx, channels, FAST_BN));
     this.se = this.addChild('se', new SEBlock(ctx, channels, 16, 1));
-    this.activation = new GELU(ctx.engine);
+    this.activation = this.addChild('activ', new GELU(ctx.engine));
     for (const norm of [this.norm1, this.norm2]) norm.weight.requiresGrad = false;
   }
 
@@ -88,14 +89,14 @@ export class FastSENet extends Module {
     this.whiten = this.addChild('whiten', new Conv2d(ctx, 3, WHITEN_WIDTH, 2, { padding: 0, bias: true }));
     this.whiten.weight.requiresGrad = false;
     this.whiten.bias!.requiresGrad = false;
-    this.activation = new GELU(ctx.engine);
+    this.activation = this.addChild('activ', new GELU(ctx.engine));
     let channels = WHITEN_WIDTH;
     this.groups = widths.map((width, i) => {
       const group = this.addChild(`g${i + 1}`, new ConvGroup(ctx, channels, width));
       channels = width;
       return group;
     });
-    this.pool = new MaxPool2d(ctx.engine, 3);
+    this.pool = this.addChild('pool', new MaxPool2d(ctx.engine, 3));
     this.head = this.addChild('head', new Linear(ctx, channels, this.numClasses, false));
   }
 
