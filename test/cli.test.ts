@@ -4,21 +4,14 @@
  * clear errors for bad flags, data, weights, a batch too large for WebAssembly memory, more
  * threads than cores and a reader that closes the pipe early.
  */
-import { spawn, spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import jpeg from 'jpeg-js';
 import { PNG } from 'pngjs';
 import { describe, expect, it } from 'vitest';
-
-const CLI = fileURLToPath(new URL('../dist/cli/main.js', import.meta.url));
-
-function senet(args: string[], cwd?: string) {
-  const result = spawnSync(process.execPath, [CLI, ...args], { cwd, encoding: 'utf8', timeout: 120_000 });
-  return { code: result.status, stdout: result.stdout, stderr: result.stderr };
-}
+import { CLI, senet } from './cli-runner.js';
 
 describe('senet CLI', () => {
   it('prints help for every command and exits 0', () => {

@@ -3,12 +3,11 @@
  * images make 4 steps an epoch, so 2.5 epochs are 10 steps with two lookahead updates. Imports
  * the built package (npm test builds dist first), because the workers load dist's JavaScript.
  */
-import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
+import { senet } from './cli-runner.js';
 import { createTrainer, stateDictMetadata, type TrainerClient } from '../dist/index.js';
 import { CIFAR10_NORMALIZATION, FAST_RECIPE } from '../dist/train/fast.js';
 
@@ -102,13 +101,6 @@ describe("fit({ recipe: 'fast' })", () => {
     );
   });
 });
-
-const CLI = fileURLToPath(new URL('../dist/cli/main.js', import.meta.url));
-
-function senet(args: string[], cwd?: string) {
-  const result = spawnSync(process.execPath, [CLI, ...args], { cwd, encoding: 'utf8', timeout: 120_000 });
-  return { code: result.status, stdout: result.stdout, stderr: result.stderr };
-}
 
 describe('senet train --recipe fast', () => {
   it('trains, resumes after --steps to the same weights, and senet eval --tta needs no other flags', () => {

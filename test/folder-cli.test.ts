@@ -3,20 +3,12 @@
  * files of mixed sizes): a short training that beats chance, predict with the folder's class
  * names (--top, --json), eval on the held-out images, and the errors for bad flags and folders.
  */
-import { spawnSync } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
+import { senet } from './cli-runner.js';
 import { colourFolder, colourImage, COLOURS, writeTree } from './image-folder.js';
-
-const CLI = fileURLToPath(new URL('../dist/cli/main.js', import.meta.url));
-
-function senet(args: string[], cwd?: string) {
-  const result = spawnSync(process.execPath, [CLI, ...args], { cwd, encoding: 'utf8', timeout: 120_000 });
-  return { code: result.status, stdout: result.stdout, stderr: result.stderr };
-}
 
 describe('senet on an image folder', () => {
   it('trains beyond chance, then predicts and evaluates with the folder\'s class names', () => {
